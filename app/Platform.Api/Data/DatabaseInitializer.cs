@@ -1,0 +1,61 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Platform.Api.Data;
+
+/// <summary>
+/// Creates the schema and seed rows in the background, retrying until the database answers: in a
+/// cluster the API may start before PostgreSQL does, and it should be live (not ready) meanwhile.
+/// Several replicas may race here; explicit seed keys make the loser fail and retry instead of duplicating.
+/// </summary>
+internal sealed partial class DatabaseInitializer(
+    IServiceScopeFactory scopes,
+    IDatabaseDialect dialect,
+    IOptions<DatabaseOptions> options,
+    DatabaseState state,
+    ILogger<DatabaseInitializer> logger) : BackgroundService
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var backoff = TimeSpan.FromMilliseconds(200);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await InitializeAsync(stoppingToken);
+                state.MarkReady();
+                LogReady(logger, dialect.Name);
+                return;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                state.MarkFailed(ex.Message);
+                LogRetry(logger, dialect.Name, backoff.TotalMilliseconds, ex.Message);
+                await Task.Delay(backoff, stoppingToken);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            }
+        }
+    }
+
+    private async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
+        await db.Database.EnsureCreatedAsync(cancellationToken);
+        await dialect.PrepareAsync(db, cancellationToken);
+        if (!await db.Items.AnyAsync(cancellationToken))
+        {
+            db.Items.AddRange(Enumerable.Range(1, options.Value.SeedItems)
+                .Select(i => new Item { Id = i, Name = $"item-{i:D5}", PriceCents = 100 + (i * 37 % 9900) }));
+            await db.SaveChangesAsync(cancellationToken);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database ready ({Provider})")]
+    private static partial void LogReady(ILogger logger, string provider);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Database ({Provider}) not ready, retrying in {BackoffMs} ms: {Error}")]
+    private static partial void LogRetry(ILogger logger, string provider, double backoffMs, string error);
+}

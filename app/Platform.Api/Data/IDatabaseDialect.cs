@@ -1,0 +1,21 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Platform.Api.Data;
+
+/// <summary>What differs between the database providers, and nothing more.</summary>
+public interface IDatabaseDialect
+{
+    /// <summary>The provider's name in responses and logs: "sqlite" or "postgres".</summary>
+    string Name { get; }
+
+    void Configure(DbContextOptionsBuilder options, string connectionString);
+
+    /// <summary>
+    /// The first <paramref name="rows"/> items, read after the database itself has waited
+    /// <paramref name="wait"/>, in one round trip: the query is slow on the server, not in this process.
+    /// </summary>
+    IQueryable<Item> ItemsAfterServerWait(PlatformDbContext db, TimeSpan wait, int rows);
+
+    /// <summary>Provider-specific set-up after the schema exists.</summary>
+    Task PrepareAsync(PlatformDbContext db, CancellationToken cancellationToken);
+}

@@ -1,0 +1,36 @@
+using Platform.Api.Data;
+using Platform.Api.Health;
+using Platform.Api.Hosting;
+using Platform.Api.Telemetry;
+using Platform.Api.ThreadPoolControl;
+using Platform.Api.Workloads;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Options are bound and validated at start-up: a bad setting stops the process with a clear message.
+builder.AddPlatformHosting();
+builder.AddPlatformTelemetry();
+builder.AddPlatformDatabase();
+builder.AddThreadPoolControl();
+builder.AddWorkloads();
+builder.AddPlatformHealth();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapHealthEndpoints();
+app.MapPlatformMetrics();
+app.MapThreadPoolAdmin();
+app.MapIoDelay();
+app.MapIoHttp();
+app.MapDatabaseWorkload();
+app.MapCpuWorkload();
+app.MapFanout();
+app.MapOrders();
+app.MapDownstream();
+
+app.Run();
