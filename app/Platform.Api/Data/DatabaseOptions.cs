@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Platform.Api.Data;
 
@@ -32,6 +34,30 @@ public sealed class DatabaseOptions : IValidatableObject
         if (Provider == DatabaseProvider.Postgres && string.IsNullOrWhiteSpace(ConnectionString))
         {
             yield return new ValidationResult("Database:ConnectionString is required when Database:Provider is Postgres.", [nameof(ConnectionString)]);
+            yield break;
+        }
+        if (ParseError() is { } error)
+        {
+            yield return new ValidationResult($"Database:ConnectionString is not a valid {Provider} connection string: {error}", [nameof(ConnectionString)]);
+        }
+    }
+
+    // A connection string for the other provider would otherwise only fail later, in endless retries.
+    private string? ParseError()
+    {
+        try
+        {
+            if (Provider == DatabaseProvider.Postgres)
+            {
+                var postgres = new NpgsqlConnectionStringBuilder(EffectiveConnectionString);
+                return string.IsNullOrEmpty(postgres.Host) ? "it names no Host." : null;
+            }
+            var sqlite = new SqliteConnectionStringBuilder(EffectiveConnectionString);
+            return string.IsNullOrEmpty(sqlite.DataSource) ? "it names no Data Source." : null;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)
+        {
+            return ex.Message;
         }
     }
 }

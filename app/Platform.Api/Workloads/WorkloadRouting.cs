@@ -17,7 +17,7 @@ internal static class WorkloadRouting
     {
         var group = app.MapGroup(prefix).WithTags(workload);
         var valid = string.Join(", ", modes);
-        group.MapMethods("/{mode}", [HttpMethods.Get, HttpMethods.Post], (string mode) =>
+        group.MapGet("/{mode}", (string mode) =>
             TypedResults.Problem(
                 statusCode: StatusCodes.Status404NotFound,
                 title: "Unknown mode.",

@@ -1,0 +1,100 @@
+using Platform.Testing;
+
+namespace Platform.Api.Tests.Infrastructure;
+
+/// <summary>
+/// The API as a separate process: its own thread pool, min-thread settings and signals. Used where the
+/// test process must not share (or disturb) the pool being measured, and for SIGTERM behaviour.
+/// </summary>
+public sealed class ApiProcess : IAsyncDisposable
+{
+    private readonly string _directory;
+
+    private ApiProcess(ChildProcess process, int port, string directory)
+    {
+        Process = process;
+        _directory = directory;
+        BaseAddress = new Uri($"http://127.0.0.1:{port}/");
+        Client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue })
+        {
+            BaseAddress = BaseAddress,
+            Timeout = TimeSpan.FromSeconds(90),
+        };
+    }
+
+    public ChildProcess Process { get; }
+
+    public Uri BaseAddress { get; }
+
+    public HttpClient Client { get; }
+
+    public string Address => $"{BaseAddress.Host}:{BaseAddress.Port}";
+
+    public static async Task<ApiProcess> StartAsync(IDictionary<string, string>? environment = null, bool waitForReady = true)
+    {
+        var directory = Directory.CreateTempSubdirectory("platform-api-proc-").FullName;
+        var port = FreeTcpPort.Next();
+        var env = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Database__Provider"] = "Sqlite",
+            ["Database__ConnectionString"] = $"Data Source={Path.Combine(directory, "platform.db")}",
+            ["Admin__Token"] = ApiFactory.AdminToken,
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__Platform"] = "Information",
+        };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
+        }
+        var process = ChildProcess.Start("dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "Platform.Api.dll"), "--urls", $"http://127.0.0.1:{port}"],
+            env, workingDirectory: directory);
+        var api = new ApiProcess(process, port, directory);
+        if (waitForReady)
+        {
+            try
+            {
+                await api.WaitForReadyAsync();
+            }
+            catch
+            {
+                await api.DisposeAsync();
+                throw;
+            }
+        }
+        return api;
+    }
+
+    public async Task WaitForReadyAsync()
+    {
+        try
+        {
+            await ApiFactory.WaitForReadyAsync(Client);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}\nProcess output:\n{Process.RecentOutput}", ex);
+        }
+    }
+
+    public HttpRequestMessage AdminRequest(HttpMethod method, string path, HttpContent? content = null)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = content };
+        request.Headers.Authorization = new("Bearer", ApiFactory.AdminToken);
+        return request;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await Process.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
