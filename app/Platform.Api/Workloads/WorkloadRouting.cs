@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using Platform.Api.Hosting;
 using Platform.Api.Telemetry;
 
 namespace Platform.Api.Workloads;
@@ -26,6 +27,11 @@ internal static class WorkloadRouting
         return group;
     }
 
+    private static string Outcome(HttpContext http) =>
+        http.RequestAborted.IsCancellationRequested || http.Response.StatusCode == DependencyFailureExceptionHandler.ClientClosedRequest ? "canceled"
+        : http.Response.StatusCode < 400 ? "success"
+        : "error";
+
     /// <summary>
     /// Tags the request's standard HTTP metrics with workload and mode, and counts the request in
     /// <see cref="MetricNames.WorkloadRequests"/> by outcome.
@@ -43,26 +49,17 @@ internal static class WorkloadRouting
                     tags.Tags.Add(new("workload", tag.Workload));
                     tags.Tags.Add(new("mode", tag.Mode));
                 }
+                // Counted from the final status, after error handling has turned exceptions into 4xx/5xx.
                 var counter = http.RequestServices.GetRequiredService<PlatformInstruments>().WorkloadRequests;
-                var outcome = "error";
-                try
-                {
-                    var result = await next(context);
-                    outcome = result is IStatusCodeHttpResult { StatusCode: >= 400 } ? "error" : "success";
-                    return result;
-                }
-                catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
-                {
-                    outcome = "canceled";
-                    throw;
-                }
-                finally
+                http.Response.OnCompleted(() =>
                 {
                     counter.Add(1,
                         new KeyValuePair<string, object?>("workload", tag.Workload),
                         new KeyValuePair<string, object?>("mode", tag.Mode),
-                        new KeyValuePair<string, object?>("outcome", outcome));
-                }
+                        new KeyValuePair<string, object?>("outcome", Outcome(http)));
+                    return Task.CompletedTask;
+                });
+                return await next(context);
             });
     }
 }
