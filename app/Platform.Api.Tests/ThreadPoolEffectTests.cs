@@ -1,3 +1,4 @@
+using Platform.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using Platform.Api.Tests.Infrastructure;

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Platform.Testing;
 
 namespace Platform.Api.Tests.Infrastructure;
 
@@ -10,7 +11,7 @@ namespace Platform.Api.Tests.Infrastructure;
 /// </summary>
 public sealed class ApiFactory : WebApplicationFactory<Program>
 {
-    public const string AdminToken = "test-admin-token-0123456789";
+    public const string AdminToken = ApiProcess.AdminToken;
 
     private readonly string _directory = Directory.CreateTempSubdirectory("platform-api-test-").FullName;
     private readonly Dictionary<string, string?> _settings;

@@ -1,3 +1,4 @@
+using Platform.Testing;
 using System.Net.Http.Json;
 
 namespace Platform.Api.Tests.Infrastructure;

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Platform.Api.Tests.Infrastructure;
+namespace Platform.Testing;
 
 /// <summary>A row of docs/metrics-contract.md. Optional labels are written in brackets there.</summary>
 public sealed record ContractMetric(

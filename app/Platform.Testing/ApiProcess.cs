@@ -1,13 +1,14 @@
-using Platform.Testing;
-
-namespace Platform.Api.Tests.Infrastructure;
+namespace Platform.Testing;
 
 /// <summary>
-/// The API as a separate process: its own thread pool, min-thread settings and signals. Used where the
-/// test process must not share (or disturb) the pool being measured, and for SIGTERM behaviour.
+/// The API (Platform.Api.dll, copied next to the test assembly by a project reference) as a separate
+/// process: its own thread pool, min-thread settings and signals. Used where the test process must not
+/// share (or disturb) the pool being measured, for SIGTERM behaviour, and as the operator's target.
 /// </summary>
 public sealed class ApiProcess : IAsyncDisposable
 {
+    public const string AdminToken = "test-admin-token-0123456789";
+
     private readonly string _directory;
 
     private ApiProcess(ChildProcess process, int port, string directory)
@@ -39,7 +40,7 @@ public sealed class ApiProcess : IAsyncDisposable
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Database__Provider"] = "Sqlite",
             ["Database__ConnectionString"] = $"Data Source={Path.Combine(directory, "platform.db")}",
-            ["Admin__Token"] = ApiFactory.AdminToken,
+            ["Admin__Token"] = AdminToken,
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Platform"] = "Information",
         };
@@ -66,22 +67,34 @@ public sealed class ApiProcess : IAsyncDisposable
         return api;
     }
 
-    public async Task WaitForReadyAsync()
+    public async Task WaitForReadyAsync(TimeSpan? timeout = null)
     {
-        try
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        string last = "no answer";
+        while (DateTime.UtcNow < deadline && !Process.HasExited)
         {
-            await ApiFactory.WaitForReadyAsync(Client);
+            try
+            {
+                using var response = await Client.GetAsync("/healthz/ready");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+            }
+            catch (HttpRequestException ex)
+            {
+                last = ex.Message;
+            }
+            await Task.Delay(100);
         }
-        catch (TimeoutException ex)
-        {
-            throw new TimeoutException($"{ex.Message}\nProcess output:\n{Process.RecentOutput}", ex);
-        }
+        throw new TimeoutException($"The API did not become ready (last answer: {last}).\nProcess output:\n{Process.RecentOutput}");
     }
 
     public HttpRequestMessage AdminRequest(HttpMethod method, string path, HttpContent? content = null)
     {
         var request = new HttpRequestMessage(method, path) { Content = content };
-        request.Headers.Authorization = new("Bearer", ApiFactory.AdminToken);
+        request.Headers.Authorization = new("Bearer", AdminToken);
         return request;
     }
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Platform.Api.Tests.Infrastructure;
+namespace Platform.Testing;
 
 /// <summary>A sample from a Prometheus text exposition.</summary>
 public sealed record MetricSample(string Name, IReadOnlyDictionary<string, string> Labels, double Value);

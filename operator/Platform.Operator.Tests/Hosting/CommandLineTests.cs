@@ -1,0 +1,61 @@
+using Platform.Operator.Hosting;
+
+namespace Platform.Operator.Tests.Hosting;
+
+/// <summary>Command-line mistakes get one clear line and exit code 2, never a stack trace.</summary>
+public sealed class CommandLineTests
+{
+    [Theory]
+    [InlineData(new[] { "--local" }, "at least one --target")]
+    [InlineData(new[] { "--local", "--target", "not a url" }, "is not an absolute http(s) URL")]
+    [InlineData(new[] { "--local", "--target", "ftp://x" }, "is not an absolute http(s) URL")]
+    [InlineData(new[] { "--local", "--target", "http://127.0.0.1:1", "--prometheus-url", "nope" }, "--prometheus-url")]
+    [InlineData(new[] { "--local", "--target", "http://127.0.0.1:1", "--spec", "/no/such/file.yaml" }, "does not exist")]
+    [InlineData(new[] { "--local", "--target", "http://127.0.0.1:1", "--admin-token-file", "/no/such/token" }, "does not exist")]
+    public async Task Usage_errors_are_one_line_and_exit_code_2(string[] args, string expected)
+    {
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            var ran = false;
+            var exitCode = await OperatorCommand.Create((_, _) => { ran = true; return Task.FromResult(0); }).Parse(args).InvokeAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+            Assert.Equal(OperatorCommand.UsageError, exitCode);
+            Assert.False(ran);
+            Assert.Contains(expected, error.ToString());
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+    }
+
+    [Theory]
+    [InlineData("spec:\n  replicas:\n    min: 5\n    max: 2\n", "spec.replicas.min")]
+    [InlineData("spec:\n  minThreads:\n    baseline: 0\n", "spec.minThreads.baseline")]
+    [InlineData("spec:\n  cpu: [unclosed\n", "could not be read")]
+    [InlineData("spec:\n  mode: Sometimes\n", "could not be read")]
+    public async Task An_invalid_spec_file_names_what_is_wrong(string body, string expected)
+    {
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, "apiVersion: autoscaling.platform.dev/v1alpha1\nkind: ThreadPoolAutoscaler\nmetadata:\n  name: t\n" + body, TestContext.Current.CancellationToken);
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            var exitCode = await OperatorCommand.Create((_, _) => Task.FromResult(0))
+                .Parse(["--local", "--target", "http://127.0.0.1:1", "--spec", file, "--admin-token-file", file]).InvokeAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+            Assert.Equal(OperatorCommand.UsageError, exitCode);
+            Assert.Contains(expected, error.ToString());
+        }
+        finally
+        {
+            Console.SetError(original);
+            File.Delete(file);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+using Platform.Operator.Hosting;
+using Platform.Operator.Kubernetes;
+
+namespace Platform.Operator.Controller;
+
+internal static class ClusterOperatorServices
+{
+    public const string Component = "platform-operator";
+
+    /// <summary>In a pod: the service account. Outside: the kubeconfig (--kubeconfig, $KUBECONFIG or ~/.kube/config).</summary>
+    public static WebApplicationBuilder AddClusterOperator(this WebApplicationBuilder builder, ClusterSettings settings)
+    {
+        var config = settings.Kubeconfig is null && Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST") is { Length: > 0 }
+            ? KubernetesClientConfig.InCluster()
+            : KubernetesClientConfig.FromKubeconfig(settings.Kubeconfig);
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton<IKubernetesApi>(_ => new KubernetesApiClient(config));
+        builder.Services.AddSingleton(sp => new EventRecorder(sp.GetRequiredService<IKubernetesApi>(), Component,
+            Environment.GetEnvironmentVariable("POD_NAME"), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Platform.Operator.Events")));
+        builder.Services.AddSingleton<AutoscalerReconciler>();
+        builder.Services.AddHostedService<ClusterController>();
+        return builder;
+    }
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Runs every test of the repository and ends with one line: "N passed, N failed, N skipped".
+# This is the README's test command, and what .ci/run calls.
+#
+# Usage: scripts/test.sh [--filter EXPRESSION]   (the filter is passed to dotnet test)
+# Needs: the .NET 10 SDK; promtool/prometheus and PostgreSQL for the tests that use them
+#        (.ci/run installs them; outside CI such tests skip with a message when the tool is missing).
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+results_dir="$repo_root/artifacts/test-results"
+configuration=${CONFIGURATION:-Release}
+filter_args=()
+
+usage() {
+  sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --filter) filter_args=(--filter "$2"); shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+passed=0
+failed=0
+skipped=0
+
+count_trx() {
+  local trx counters
+  for trx in "$results_dir"/*.trx; do
+    [ -e "$trx" ] || continue
+    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+    passed=$((passed + $(attr passed "$counters")))
+    failed=$((failed + $(attr failed "$counters") + $(attr error "$counters") + $(attr timeout "$counters") + $(attr aborted "$counters")))
+    skipped=$((skipped + $(attr notExecuted "$counters")))
+  done
+}
+
+attr() {
+  local value
+  value=$(printf '%s' "$2" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]\+' || true)
+  printf '%s' "${value:-0}"
+}
+
+main() {
+  cd "$repo_root"
+  rm -rf "$results_dir"
+  mkdir -p "$results_dir"
+
+  if ! dotnet build Platform.sln -c "$configuration" --nologo -v quiet; then
+    echo "build failed"
+    echo "0 passed, 1 failed, 0 skipped"
+    exit 1
+  fi
+
+  local status=0
+  dotnet test Platform.sln -c "$configuration" --no-build --nologo \
+    --logger "trx" --logger "console;verbosity=normal" \
+    --results-directory "$results_dir" "${filter_args[@]}" || status=$?
+
+  count_trx
+  if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
+    echo "no test results were found in $results_dir"
+    failed=1
+  fi
+  echo "$passed passed, $failed failed, $skipped skipped"
+  if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then
+    exit 1
+  fi
+}
+
+main
