@@ -90,7 +90,8 @@ public sealed record DecisionSignals(
 
 /// <summary>
 /// A decision as data: what to do to each knob, why (a CamelCase reason for events and conditions, and
-/// a sentence for people), and the signals it was made on. At most one knob is ever raised per decision.
+/// a sentence for people), and the signals it was made on. At most one knob is raised per decision, with one
+/// exception: when both current values are below their lower bounds, one decision brings both up to them.
 /// </summary>
 public sealed record Decision(
     Regime Regime,
@@ -114,4 +115,19 @@ public static class DecisionReasons
     public const string AtMaxReplicas = "AtMaxReplicas";
     public const string MetricsMissing = "MetricsMissing";
     public const string MetricsStale = "MetricsStale";
+
+    /// <summary>Current replicas were below spec.replicas.min: raised to it, whatever the signals.</summary>
+    public const string BelowMinReplicas = "BelowMinReplicas";
+
+    /// <summary>Current replicas were above spec.replicas.max: lowered to it, whatever the signals.</summary>
+    public const string AboveMaxReplicas = "AboveMaxReplicas";
+
+    /// <summary>Current min threads were below spec.minThreads.baseline: raised to it.</summary>
+    public const string BelowMinThreadsBaseline = "BelowMinThreadsBaseline";
+
+    /// <summary>Current min threads were above spec.minThreads.max: lowered to it.</summary>
+    public const string AboveMinThreadsMax = "AboveMinThreadsMax";
+
+    /// <summary>Saturation wanted more pods than the scale-up limit allows in the current period.</summary>
+    public const string ScaleUpLimited = "ScaleUpLimited";
 }
