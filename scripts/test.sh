@@ -3,8 +3,8 @@
 # This is the README's test command, and what .ci/run calls.
 #
 # Usage: scripts/test.sh [--filter EXPRESSION]   (the filter is passed to dotnet test)
-# Needs: the .NET 10 SDK; promtool/prometheus and PostgreSQL for the tests that use them
-#        (.ci/run installs them; outside CI such tests skip with a message when the tool is missing).
+# Needs: the .NET 10 SDK and npm; promtool/prometheus, PostgreSQL and shellcheck for the tests that use
+#        them (.ci/run installs them; outside CI such tests skip with a message when the tool is missing).
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -49,6 +49,9 @@ main() {
   cd "$repo_root"
   rm -rf "$results_dir"
   mkdir -p "$results_dir"
+  # helm 3 and 4, kubectl and the pinned node packages, into .tools/ and node_modules/ (idempotent).
+  bash "$repo_root/scripts/install-tools.sh"
+  export PATH="$repo_root/.tools/bin:$PATH"
 
   if ! dotnet build Platform.sln -c "$configuration" --nologo -v quiet; then
     echo "build failed"

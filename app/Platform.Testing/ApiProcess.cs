@@ -11,8 +11,9 @@ public sealed class ApiProcess : IAsyncDisposable
 
     private readonly string _directory;
 
-    private ApiProcess(ChildProcess process, int port, string directory)
+    private ApiProcess(ChildProcess process, int port, int metricsPort, string directory)
     {
+        MetricsPort = metricsPort;
         Process = process;
         _directory = directory;
         BaseAddress = new Uri($"http://127.0.0.1:{port}/");
@@ -31,10 +32,16 @@ public sealed class ApiProcess : IAsyncDisposable
 
     public string Address => $"{BaseAddress.Host}:{BaseAddress.Port}";
 
-    public static async Task<ApiProcess> StartAsync(IDictionary<string, string>? environment = null, bool waitForReady = true)
+    /// <summary>The dedicated-thread /metrics port (Metrics:DedicatedPort): scrapes here need no pool thread.</summary>
+    public int MetricsPort { get; }
+
+    /// <summary>host:port of the dedicated-thread metrics endpoint, for Prometheus targets.</summary>
+    public string MetricsAddress => $"{BaseAddress.Host}:{MetricsPort}";
+
+    public static async Task<ApiProcess> StartAsync(IDictionary<string, string>? environment = null, bool waitForReady = true, int? port = null)
     {
         var directory = Directory.CreateTempSubdirectory("platform-api-proc-").FullName;
-        var port = FreeTcpPort.Next();
+        port ??= FreeTcpPort.Next();
         var env = new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
@@ -44,14 +51,17 @@ public sealed class ApiProcess : IAsyncDisposable
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Platform"] = "Information",
         };
+        var metricsPort = FreeTcpPort.Next();
+        env["Metrics__DedicatedPort"] = metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        env["Metrics__DedicatedAddress"] = "127.0.0.1";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             env[key] = value;
         }
-        var process = ChildProcess.Start("dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "Platform.Api.dll"), "--urls", $"http://127.0.0.1:{port}"],
-            env, workingDirectory: directory);
-        var api = new ApiProcess(process, port, directory);
+        // ASPNETCORE_URLS in the environment (e.g. to add an admin port) takes the place of --urls.
+        string[] urls = env.ContainsKey("ASPNETCORE_URLS") ? [] : ["--urls", $"http://127.0.0.1:{port}"];
+        var process = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "Platform.Api.dll"), .. urls], env, workingDirectory: directory);
+        var api = new ApiProcess(process, port.Value, metricsPort, directory);
         if (waitForReady)
         {
             try

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Platform.Api.Hosting;
 
 namespace Platform.Api.ThreadPoolControl;
@@ -32,6 +33,10 @@ internal static class ThreadPoolAdminEndpoints
     public static IEndpointRouteBuilder MapThreadPoolAdmin(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/admin").WithTags("admin").RequireAuthorization(Policy);
+        if (app.ServiceProvider.GetRequiredService<IOptions<AdminOptions>>().Value.Port is { } port)
+        {
+            admin.RequireHost($"*:{port}");
+        }
 
         admin.MapGet("/threadpool", (MinThreadsController controller) => TypedResults.Ok(controller.Snapshot()));
 

@@ -41,6 +41,13 @@ public sealed class AdminOptions : IValidatableObject
     /// <summary>Bearer token for /admin. Unset: every admin request is refused (401).</summary>
     public string? Token { get; set; }
 
+    /// <summary>
+    /// When set, /admin answers only on this port (404 elsewhere), so a NetworkPolicy on the port can
+    /// decide who reaches it. The server must also listen on it (e.g. ASPNETCORE_URLS with both ports).
+    /// </summary>
+    [Range(1, 65535)]
+    public int? Port { get; set; }
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!string.IsNullOrEmpty(Token) && Token.Length < MinTokenLength)

@@ -12,6 +12,7 @@ public sealed class CommandLineTests
     [InlineData(new[] { "--local", "--target", "http://127.0.0.1:1", "--prometheus-url", "nope" }, "--prometheus-url")]
     [InlineData(new[] { "--local", "--target", "http://127.0.0.1:1", "--spec", "/no/such/file.yaml" }, "does not exist")]
     [InlineData(new[] { "--local", "--target", "http://127.0.0.1:1", "--admin-token-file", "/no/such/token" }, "does not exist")]
+    [InlineData(new[] { "--local", "--target", "http://127.0.0.1:1", "--target", "http://127.0.0.1:2", "--metrics-url", "http://127.0.0.1:3/metrics" }, "once per --target")]
     public async Task Usage_errors_are_one_line_and_exit_code_2(string[] args, string expected)
     {
         var error = new StringWriter();

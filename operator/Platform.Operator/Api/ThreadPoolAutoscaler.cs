@@ -138,7 +138,8 @@ public sealed class AdminEndpoint
 {
     public SecretKeyReference TokenSecretRef { get; set; } = new();
 
-    public int Port { get; set; } = 8080;
+    /// <summary>The API's Admin:Port: /admin is served on its own port so a NetworkPolicy can admit only the operator.</summary>
+    public int Port { get; set; } = 8081;
 }
 
 public sealed class SecretKeyReference

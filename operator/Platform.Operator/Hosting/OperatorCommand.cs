@@ -16,6 +16,7 @@ public static class OperatorCommand
     {
         var local = new Option<bool>("--local") { Description = "Run without a cluster: targets are API base URLs; only min threads change, replica decisions are reported." };
         var targets = new Option<string[]>("--target") { Description = "Base URL of an API process (local mode; repeat for several).", AllowMultipleArgumentsPerToken = true };
+        var metricsUrls = new Option<string[]>("--metrics-url") { Description = "Each target's metrics URL, in --target order (e.g. the API's dedicated-thread metrics port). Default: TARGET/metrics.", AllowMultipleArgumentsPerToken = true };
         var prometheus = new Option<string?>("--prometheus-url") { Description = "Prometheus base URL (local mode). Without it, the targets' /metrics are scraped directly." };
         var spec = new Option<FileInfo?>("--spec") { Description = "A ThreadPoolAutoscaler manifest (YAML) whose spec sets the bounds (local mode). Defaults apply without it." };
         var tokenFile = new Option<FileInfo?>("--admin-token-file") { Description = "File holding the API's admin token (local mode). Or set PLATFORM_ADMIN_TOKEN." };
@@ -27,7 +28,7 @@ public static class OperatorCommand
 
         var root = new RootCommand("Platform operator: tells thread-pool starvation from CPU saturation and answers with min threads or replicas.")
         {
-            local, targets, prometheus, spec, tokenFile, listen, kubeconfig, watchNamespace, leaseNamespace, leaseName,
+            local, targets, metricsUrls, prometheus, spec, tokenFile, listen, kubeconfig, watchNamespace, leaseNamespace, leaseName,
         };
         root.SetAction(async (result, cancellationToken) =>
         {
@@ -36,7 +37,7 @@ public static class OperatorCommand
             {
                 settings = result.GetValue(local)
                     ? OperatorSettings.ForLocal(
-                        LocalSettings(result.GetValue(targets) ?? [], result.GetValue(prometheus), result.GetValue(spec), result.GetValue(tokenFile)),
+                        LocalSettings(result.GetValue(targets) ?? [], result.GetValue(metricsUrls) ?? [], result.GetValue(prometheus), result.GetValue(spec), result.GetValue(tokenFile)),
                         result.GetValue(listen)!)
                     : OperatorSettings.ForCluster(
                         new ClusterSettings(result.GetValue(kubeconfig)?.FullName, result.GetValue(watchNamespace), result.GetValue(leaseNamespace), result.GetValue(leaseName)!),
@@ -52,7 +53,7 @@ public static class OperatorCommand
         return root;
     }
 
-    private static (LocalOptions Options, AutoscalerPolicy Policy) LocalSettings(string[] targets, string? prometheus, FileInfo? specFile, FileInfo? tokenFile)
+    private static (LocalOptions Options, AutoscalerPolicy Policy) LocalSettings(string[] targets, string[] metricsUrls, string? prometheus, FileInfo? specFile, FileInfo? tokenFile)
     {
         if (targets.Length == 0)
         {
@@ -61,6 +62,13 @@ public static class OperatorCommand
         var uris = targets.Select(t => Uri.TryCreate(t.EndsWith('/') ? t : t + "/", UriKind.Absolute, out var u) && u.Scheme is "http" or "https"
             ? u
             : throw new UsageException($"--target '{t}' is not an absolute http(s) URL.")).ToList();
+        if (metricsUrls.Length > 0 && metricsUrls.Length != targets.Length)
+        {
+            throw new UsageException($"--metrics-url must be given once per --target ({targets.Length}), in the same order; got {metricsUrls.Length}.");
+        }
+        var metrics = metricsUrls.Select(m => Uri.TryCreate(m, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"
+            ? u
+            : throw new UsageException($"--metrics-url '{m}' is not an absolute http(s) URL.")).ToList();
         Uri? prometheusUri = null;
         if (!string.IsNullOrWhiteSpace(prometheus))
         {
@@ -81,7 +89,7 @@ public static class OperatorCommand
         {
             throw new UsageException("Enforce mode needs the API's admin token: --admin-token-file FILE or PLATFORM_ADMIN_TOKEN.");
         }
-        return (new LocalOptions(uris, prometheusUri, autoscalerSpec, token ?? ""), validation.Policy);
+        return (new LocalOptions(uris, prometheusUri, autoscalerSpec, token ?? "", metrics.Count > 0 ? metrics : null), validation.Policy);
     }
 
     private static ThreadPoolAutoscalerSpec LocalDefaults() => new()

@@ -36,7 +36,9 @@ public sealed partial class LocalAutoscaler(
 
     private readonly ReportedMinThreads _reported = new();
     private readonly IReadOnlyList<PodTarget> _pods = options.Targets
-        .Select(t => new PodTarget(t.ToString(), t, "instance", t.Authority, CpuRequestCores: null))
+        .Select((t, i) => options.MetricsUrls?[i] is { } metrics
+            ? new PodTarget(t.ToString(), t, "instance", metrics.Authority, CpuRequestCores: null, metrics)
+            : new PodTarget(t.ToString(), t, "instance", t.Authority, CpuRequestCores: null))
         .ToList();
     private RecommendationHistory _history = RecommendationHistory.Empty;
     private int _desiredMinThreads = policy.MinThreadsBaseline;

@@ -6,8 +6,14 @@ namespace Platform.Operator.Local;
 /// <param name="Targets">Base URLs of the API processes (each plays one "pod").</param>
 /// <param name="Prometheus">Where to read signals; null: scrape the targets' /metrics directly.</param>
 /// <param name="AdminToken">Bearer token for the targets' /admin/threadpool.</param>
+/// <param name="MetricsUrls">
+/// Each target's metrics endpoint, in the order of <paramref name="Targets"/> (e.g. the API's dedicated-thread
+/// port, which answers while the pool is starved). Prometheus series are matched by its host:port as the
+/// instance label. Null: the targets' own /metrics.
+/// </param>
 public sealed record LocalOptions(
     IReadOnlyList<Uri> Targets,
     Uri? Prometheus,
     ThreadPoolAutoscalerSpec Spec,
-    string AdminToken);
+    string AdminToken,
+    IReadOnlyList<Uri>? MetricsUrls = null);

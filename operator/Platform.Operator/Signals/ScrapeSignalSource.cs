@@ -24,7 +24,7 @@ public sealed class ScrapeSignalSource(HttpClient http, TimeProvider clock) : IS
         Scrape current;
         try
         {
-            var text = await http.GetStringAsync(new Uri(pod.AdminBaseUri, "metrics"), cancellationToken);
+            var text = await http.GetStringAsync(pod.MetricsUri ?? new Uri(pod.AdminBaseUri, "metrics"), cancellationToken);
             current = new Scrape(clock.GetUtcNow(), ExpositionReader.Read(text));
         }
         catch (HttpRequestException)

@@ -1,0 +1,258 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Platform.Api.Benchmarks;
+
+/// <summary>
+/// Runs the API's io/delay modes under open-loop load, one fresh API process per cell, then measures
+/// what metrics collection costs. The report (Markdown) goes to stdout and, if asked, a file; progress
+/// goes to stderr.
+/// </summary>
+internal static class Program
+{
+    public static readonly string[] DelayModes = ["async", "sync", "sync-over-async", "task-run"];
+
+    /// <summary>The wait every io/delay request does; the unit of the Little's-law capacity.</summary>
+    public static readonly TimeSpan DelayPerRequest = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>What the operator raises min worker threads to in the "fixed" cell.</summary>
+    public const int RaisedMinWorkerThreads = 200;
+
+    // The client shares two cores with the server; its own pool must never be what limits the load.
+    private const int ClientMinThreads = 200;
+    private const int MaxInFlight = 2_000;
+    private const int OverheadWorkers = 64;
+    private const int WarmUpRequests = 20;
+    private static readonly TimeSpan ScrapeInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a control call (/metrics) may take before the server counts as not answering.</summary>
+    public static readonly TimeSpan ControlTimeout = TimeSpan.FromSeconds(3);
+
+    public static async Task<int> Main(string[] args)
+    {
+        var quick = new Option<bool>("--quick") { Description = "Rates 50,200, 5 s per cell, a 5 s request timeout and shorter metrics runs (about 90 s in all)." };
+        var durationSeconds = new Option<int?>("--duration-seconds") { Description = "Seconds of arrivals per io/delay cell (default 10, --quick 5)." };
+        durationSeconds.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1 or > 600)
+            {
+                result.AddError("--duration-seconds must be from 1 to 600.");
+            }
+        });
+        var rates = new Option<int[]?>("--rates")
+        {
+            Description = "Comma-separated arrival rates per second (default 50,100,200, --quick 50,200).",
+            Arity = ArgumentArity.ExactlyOne,
+            CustomParser = ParseRates,
+        };
+        var output = new Option<FileInfo?>("--output") { Description = "Also write the Markdown report to this file." };
+
+        var root = new RootCommand("Open-loop load against Platform.Api on loopback: io/delay modes and metrics overhead.")
+        {
+            quick, durationSeconds, rates, output,
+        };
+        root.SetAction((parsed, cancellationToken) =>
+        {
+            var isQuick = parsed.GetValue(quick);
+            var settings = new BenchmarkSettings(
+                Quick: isQuick,
+                CellDuration: TimeSpan.FromSeconds(parsed.GetValue(durationSeconds) ?? (isQuick ? 5 : 10)),
+                // An option of array type that was not given reads as an empty array, not null.
+                Rates: parsed.GetValue(rates) is { Length: > 0 } given ? given : isQuick ? [50, 200] : [50, 100, 200],
+                OverheadDuration: TimeSpan.FromSeconds(isQuick ? 2 : 5),
+                OverheadWarmUp: TimeSpan.FromSeconds(isQuick ? 0.5 : 1),
+                // Bounds the drain of a collapsed server; --quick trades long tails for a short run.
+                RequestTimeout: TimeSpan.FromSeconds(isQuick ? 5 : 30),
+                Output: parsed.GetValue(output));
+            return RunAsync(settings, cancellationToken);
+        });
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    private static int[]? ParseRates(ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var parsed = new List<int>();
+        foreach (var part in parts)
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var rate) || rate is < 1 or > 5_000)
+            {
+                result.AddError($"--rates takes comma-separated integers from 1 to 5000; '{part}' is not one.");
+                return null;
+            }
+
+            parsed.Add(rate);
+        }
+
+        if (parsed.Count == 0)
+        {
+            result.AddError("--rates needs at least one rate, e.g. 50,100,200.");
+            return null;
+        }
+
+        return [.. parsed.Distinct().Order()];
+    }
+
+    private static async Task<int> RunAsync(BenchmarkSettings settings, CancellationToken cancellationToken)
+    {
+        ThreadPool.GetMinThreads(out var worker, out var io);
+        ThreadPool.SetMinThreads(Math.Max(worker, ClientMinThreads), Math.Max(io, ClientMinThreads));
+
+        var clock = Stopwatch.StartNew();
+        var cpuAtStart = CpuAccounting.Read();
+        var report = new Report(settings, MachineInfo.Capture(), ClientMinThreads, MaxInFlight, OverheadWorkers);
+        try
+        {
+            using var client = LoadClient.Create(settings.RequestTimeout);
+            var load = new OpenLoopLoad(client, MaxInFlight);
+
+            foreach (var mode in DelayModes)
+            {
+                foreach (var rate in settings.Rates)
+                {
+                    report.DelayCells.Add(await RunDelayCellAsync(client, load, mode, rate, raisedMinThreads: null, settings, clock, cancellationToken));
+                }
+            }
+
+            report.RaisedCell = await RunDelayCellAsync(client, load, "sync", settings.Rates.Max(), RaisedMinWorkerThreads, settings, clock, cancellationToken);
+
+            // Alternating order, so a drift over time (another process, thermal) hits both settings alike.
+            bool[] metricsOrder = [true, false, false, true];
+            for (var run = 0; run < metricsOrder.Length; run++)
+            {
+                report.OverheadRuns.Add(await RunOverheadAsync(client, run + 1, metricsOrder[run], settings, clock, cancellationToken));
+            }
+        }
+        catch (ApiStartException e)
+        {
+            await Console.Error.WriteLineAsync($"error: the API under test could not be started. {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is InvalidOperationException or HttpRequestException or TimeoutException or OperationCanceledException
+            && !cancellationToken.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return 1;
+        }
+
+        report.TotalRuntime = clock.Elapsed;
+        var cpuAtEnd = CpuAccounting.Read();
+        report.OurCpuShare = CpuAccounting.OursShare(cpuAtStart, cpuAtEnd);
+        report.OtherCpuShare = CpuAccounting.OthersShare(cpuAtStart, cpuAtEnd);
+        report.LoadAverageAtEnd = MachineInfo.LoadAverage();
+        var markdown = report.Render();
+        await Console.Out.WriteAsync(markdown);
+        if (settings.Output is { } file)
+        {
+            await File.WriteAllTextAsync(file.FullName, markdown, cancellationToken);
+            await Console.Error.WriteLineAsync($"Report written to {file.FullName}");
+        }
+
+        return 0;
+    }
+
+    private static async Task<DelayCell> RunDelayCellAsync(
+        HttpClient client, OpenLoopLoad load, string mode, int rate, int? raisedMinThreads,
+        BenchmarkSettings settings, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        Progress(clock, $"io/delay {mode} at {rate}/s{(raisedMinThreads is { } raised ? $", min threads raised to {raised}" : "")}");
+        // A fresh process per cell: threads injected during an earlier cell would otherwise carry over.
+        await using var api = await ApiUnderTest.StartAsync(metricsEnabled: true, cancellationToken);
+        await api.WarmUpAsync(client, [.. Enumerable.Repeat("downstream/delay?ms=0", WarmUpRequests), .. Enumerable.Repeat($"io/delay/{mode}?ms=1", 3)], cancellationToken);
+        if (raisedMinThreads is { } minThreads)
+        {
+            await api.SetMinWorkerThreadsAsync(minThreads, cancellationToken);
+        }
+
+        var minWorkerThreads = await api.ReadMetricAsync("platform_thread_pool_min_threads", "kind=\"worker\"", ControlTimeout, cancellationToken)
+            ?? throw new InvalidOperationException("/metrics has no platform_thread_pool_min_threads{kind=\"worker\"} sample.");
+        var cpuBefore = CpuAccounting.Read(api.Pid);
+        var result = await load.RunAsync(
+            new Uri(api.BaseAddress, $"io/delay/{mode}?ms={(int)DelayPerRequest.TotalMilliseconds}"), rate, settings.CellDuration, cancellationToken);
+        var otherCpu = CpuAccounting.OthersShare(cpuBefore, CpuAccounting.Read(api.Pid));
+        var osThreadsAtEnd = api.OsThreadCount();
+        var threadsAtEnd = await api.ReadMetricAsync("dotnet_thread_pool_thread_count", null, ControlTimeout, cancellationToken);
+        Progress(clock, $"  {result.Ok} ok, {result.Failed} failed ({result.TimedOut} timeouts), {result.Dropped} dropped, {result.OkPerSecond:0.#}/s, "
+            + $"p99 {result.Latency.P99.TotalMilliseconds:0} ms, pool threads {threadsAtEnd?.ToString(CultureInfo.InvariantCulture) ?? "n/a"}, OS threads {osThreadsAtEnd}");
+        return new DelayCell(mode, rate, raisedMinThreads, minWorkerThreads, threadsAtEnd, osThreadsAtEnd, result, otherCpu);
+    }
+
+    private static async Task<OverheadRun> RunOverheadAsync(
+        HttpClient client, int order, bool metricsEnabled, BenchmarkSettings settings, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        Progress(clock, $"metrics overhead run {order}: metrics {(metricsEnabled ? "on" : "off")}");
+        await using var api = await ApiUnderTest.StartAsync(metricsEnabled, cancellationToken);
+        var target = new Uri(api.BaseAddress, "downstream/delay?ms=0");
+        await api.WarmUpAsync(client, Enumerable.Repeat("downstream/delay?ms=0", WarmUpRequests), cancellationToken);
+        var load = new FixedConcurrencyLoad(client, OverheadWorkers);
+        // A short full-speed burst first, so tiered JIT has promoted the hot paths before measuring.
+        await load.RunAsync(target, settings.OverheadWarmUp, cancellationToken);
+
+        using var stopScraping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var scraper = metricsEnabled ? ScrapeEverySecondAsync(api, stopScraping.Token) : Task.FromResult(0);
+        var cpuBefore = CpuAccounting.Read(api.Pid);
+        var result = await load.RunAsync(target, settings.OverheadDuration, cancellationToken);
+        var otherCpu = CpuAccounting.OthersShare(cpuBefore, CpuAccounting.Read(api.Pid));
+        await stopScraping.CancelAsync();
+        var scrapes = await scraper;
+        Progress(clock, $"  {result.OkPerSecond:0}/s, p99 {result.Latency.P99.TotalMilliseconds:0.0} ms, {result.Failed} failed, {scrapes} scrapes");
+        return new OverheadRun(order, metricsEnabled, result, scrapes, otherCpu);
+    }
+
+    /// <summary>Scrapes /metrics like Prometheus would; returns how many scrapes succeeded.</summary>
+    private static async Task<int> ScrapeEverySecondAsync(ApiUnderTest api, CancellationToken stop)
+    {
+        var scrapes = 0;
+        using var timer = new PeriodicTimer(ScrapeInterval);
+        try
+        {
+            do
+            {
+                await api.ScrapeAsync(stop);
+                scrapes++;
+            }
+            while (await timer.WaitForNextTickAsync(stop));
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The measured run is over.
+        }
+
+        return scrapes;
+    }
+
+    private static void Progress(Stopwatch clock, string message) =>
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed:mm\\:ss}] {message}"));
+}
+
+internal sealed record BenchmarkSettings(
+    bool Quick,
+    TimeSpan CellDuration,
+    IReadOnlyList<int> Rates,
+    TimeSpan OverheadDuration,
+    TimeSpan OverheadWarmUp,
+    TimeSpan RequestTimeout,
+    FileInfo? Output);
+
+/// <summary>One io/delay cell: a mode at a rate against a fresh API process.</summary>
+/// <param name="MinWorkerThreads">The server's min worker threads when the load began (read from /metrics).</param>
+/// <param name="ServerThreadsAtEnd">The server's <c>dotnet_thread_pool_thread_count</c> after the drain; null if /metrics did not answer.</param>
+/// <param name="OsThreadsAtEnd">All of the server's OS threads at the same moment, from /proc.</param>
+/// <param name="OtherCpuShare">Share of the machine's CPU that other processes used during the load.</param>
+internal sealed record DelayCell(
+    string Mode, int Rate, int? RaisedMinThreads, double MinWorkerThreads, double? ServerThreadsAtEnd, int? OsThreadsAtEnd, OpenLoopResult Result,
+    double? OtherCpuShare)
+{
+    /// <summary>What a server holding one thread per request can complete per second with its min threads: T / 0.1 s.</summary>
+    public double LittlesLawCapacity => MinWorkerThreads / Program.DelayPerRequest.TotalSeconds;
+
+    public double ServedToOffered => Result.OkPerSecond / Rate;
+
+    public double ServedToCapacity => Result.OkPerSecond / LittlesLawCapacity;
+}
+
+/// <param name="OtherCpuShare">Share of the machine's CPU that other processes used during the measured run.</param>
+internal sealed record OverheadRun(int Order, bool MetricsEnabled, FixedConcurrencyResult Result, int Scrapes, double? OtherCpuShare);
