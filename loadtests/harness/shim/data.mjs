@@ -1,0 +1,6 @@
+// Stand-in for `k6/data`.
+export class SharedArray {
+  constructor(name, build) {
+    return build();
+  }
+}

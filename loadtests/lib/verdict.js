@@ -1,0 +1,414 @@
+// The server-side verdict: after the load, teardown() asks Prometheus what the platform did during the
+// test's time windows (scheduling delay, min threads, replicas, the operator's decisions) and compares it
+// with what the experiment expects. The table it prints reads
+//   check | expected | observed | result
+// with result PASS, FAIL, INFO (shown, not judged) or UNKNOWN (no data, or Prometheus unreachable).
+//
+// How a verdict fails the run: each FAIL adds 1 to the custom counter `verdict_failures`, whose threshold
+// `count==0` every script carries (buildOptions). k6 evaluates thresholds after teardown() has run and its
+// samples are flushed, so `k6 run` then exits with 99 like any other breached threshold.
+// UNKNOWN does not fail the run unless VERDICT_STRICT=true: the client-side thresholds still stand on their own
+// when Prometheus is not there (e.g. a laptop run without it).
+//
+// Every metric name used below is in docs/metrics-contract.md (the LoadTests tests check this), or a k6_*
+// series written by `-o experimental-prometheus-rw`, or `up`.
+
+import http from 'k6/http';
+import { sleep } from 'k6';
+import { PROMETHEUS_URL, envNumber, requestParams, testId, verdictFailures } from './config.js';
+
+/** @typedef {{ observed: string, pass: boolean | null }} Observation  pass null = INFO */
+/** @typedef {{ check: string, expected: string, evaluate: (q: Query) => Observation }} Check */
+/** @typedef {{ check: string, expected: string, observed: string, result: 'PASS' | 'FAIL' | 'INFO' | 'UNKNOWN' }} Row */
+/** @typedef {{ from: number, to: number }} Window  unix seconds */
+
+/**
+ * The error to throw when a check has no data to judge: it becomes UNKNOWN rather than FAIL. A named Error
+ * rather than a subclass, because `instanceof` on subclassed Errors depends on the JavaScript engine.
+ * @param {string} message
+ */
+export function noData(message) {
+  const error = new Error(message);
+  error.name = 'NoData';
+  return error;
+}
+
+/** Label matchers narrowing the platform's series to one install: NAMESPACE and AUTOSCALER (regexes). */
+export const NS = __ENV.NAMESPACE || '.*';
+export const AUTOSCALER = __ENV.AUTOSCALER || '.*';
+
+/** Window of rolling rates in the recovery analysis: at least two scrape intervals. */
+export const RATE_WINDOW = envNumber('VERDICT_RATE_WINDOW_SECONDS', 30);
+
+// ---- Prometheus HTTP API ----------------------------------------------------------------------------
+
+/**
+ * @param {string} path
+ * @param {Record<string, string>} params
+ * @returns {any} the `data` member of a successful answer
+ */
+function promGet(path, params) {
+  const query = Object.keys(params).map((k) => `${k}=${encodeURIComponent(params[k])}`).join('&');
+  const res = http.get(`${PROMETHEUS_URL}${path}?${query}`, requestParams('verdict', 'none', `prometheus ${path}`, { timeout: '15s' }));
+  if (res.status !== 200) {
+    const detail = res.status === 0 ? String(res.error) : `${res.status} ${String(res.body).slice(0, 200)}`;
+    throw new Error(`Prometheus ${path}: ${detail}`);
+  }
+  const body = /** @type {any} */ (res.json());
+  if (!body || body.status !== 'success') throw new Error(`Prometheus ${path}: ${String(res.body).slice(0, 200)}`);
+  return body.data;
+}
+
+/** @param {string} value */
+function sampleValue(value) {
+  const n = Number(value);
+  return isNaN(n) ? null : n;
+}
+
+/** Queries Prometheus; every method returns numbers or null (no data / NaN). */
+export class Query {
+  /**
+   * @param {Window} test the whole test's window
+   * @param {string} testid
+   */
+  constructor(test, testid) {
+    this.test = test;
+    this.testid = testid;
+  }
+
+  /**
+   * The value of a one-series expression at time `at` (instant query), null when the result is empty.
+   * @param {string} expr
+   * @param {number} at unix seconds
+   * @returns {number | null}
+   */
+  value(expr, at) {
+    const data = promGet('/api/v1/query', { query: expr, time: at.toFixed(3) });
+    if (data.resultType === 'scalar') return sampleValue(data.result[1]);
+    if (data.result.length === 0) return null;
+    if (data.result.length > 1) throw new Error(`expected one series, got ${data.result.length}: ${expr}`);
+    return sampleValue(data.result[0].value[1]);
+  }
+
+  /**
+   * Like value(), but no data is an error: the check becomes UNKNOWN with `why` as the reason.
+   * @param {string} expr
+   * @param {number} at
+   * @param {string} why
+   */
+  required(expr, at, why) {
+    const v = this.value(expr, at);
+    if (v === null) throw noData(why);
+    return v;
+  }
+
+  /**
+   * Points [unix seconds, value] of a one-series expression over a window (range query).
+   * @param {string} expr
+   * @param {Window} window
+   * @param {number} step seconds
+   * @returns {Array<[number, number | null]>}
+   */
+  range(expr, window, step) {
+    const data = promGet('/api/v1/query_range', {
+      query: expr, start: window.from.toFixed(3), end: window.to.toFixed(3), step: String(step),
+    });
+    if (data.result.length === 0) return [];
+    if (data.result.length > 1) throw new Error(`expected one series, got ${data.result.length}: ${expr}`);
+    return data.result[0].values.map((/** @type {[number, string]} */ p) => [p[0], sampleValue(p[1])]);
+  }
+
+  /**
+   * How much a counter expression (a sum of counters) grew over a window: its value at the end minus at the
+   * start. Unlike increase(), this counts series born inside the window (their first sample is not lost),
+   * which matters for decisions_total label sets that appear with the first such decision.
+   * @param {string} expr
+   * @param {Window} window
+   */
+  growth(expr, window) {
+    const end = this.value(expr, window.to);
+    const start = this.value(expr, window.from);
+    return (end === null ? 0 : end) - (start === null ? 0 : start);
+  }
+}
+
+// ---- PromQL shared by the scripts ------------------------------------------------------------------
+// Every PromQL expression is one template literal tagged `promql`, so the LoadTests tests can find each
+// expression, check its metric names against docs/metrics-contract.md and have a real Prometheus parse it.
+// Interpolations are only numbers and label values, never names.
+
+/**
+ * Tag for PromQL template literals: builds the string as an untagged template would.
+ * @param {TemplateStringsArray} strings
+ * @param {...(string | number)} values
+ * @returns {string}
+ */
+export function promql(strings, ...values) {
+  let out = strings[0];
+  for (let i = 0; i < values.length; i++) out += String(values[i]) + strings[i + 1];
+  return out.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Mean thread-pool scheduling delay (seconds) across the API's pods over `seconds` before the query time.
+ * @param {number} seconds
+ */
+export function schedulingDelayMean(seconds) {
+  return promql`
+    sum(increase(platform_thread_pool_scheduling_delay_seconds_sum{job="api",namespace=~"${NS}"}[${seconds}s]))
+    / sum(increase(platform_thread_pool_scheduling_delay_seconds_count{job="api",namespace=~"${NS}"}[${seconds}s]))`;
+}
+
+/** Rolling mean scheduling delay (seconds) across the API's pods, for range queries (window RATE_WINDOW). */
+export const schedulingDelayRolling = promql`
+  sum(rate(platform_thread_pool_scheduling_delay_seconds_sum{job="api",namespace=~"${NS}"}[${RATE_WINDOW}s]))
+  / sum(rate(platform_thread_pool_scheduling_delay_seconds_count{job="api",namespace=~"${NS}"}[${RATE_WINDOW}s]))`;
+
+/** Largest thread-pool queue seen in any API pod over `seconds`. @param {number} seconds */
+export function queueLengthMax(seconds) {
+  return promql`max(max_over_time(dotnet_thread_pool_queue_length{job="api",namespace=~"${NS}"}[${seconds}s]))`;
+}
+
+/** Min worker threads of the API pods (highest pod): what the runtime holds, not what was asked. */
+export const podMinThreads = promql`max(platform_thread_pool_min_threads{job="api",kind="worker",namespace=~"${NS}"})`;
+
+/** Highest min worker threads any API pod held over `seconds`. @param {number} seconds */
+export function podMinThreadsMax(seconds) {
+  return promql`max(max_over_time(platform_thread_pool_min_threads{job="api",kind="worker",namespace=~"${NS}"}[${seconds}s]))`;
+}
+
+/** The operator's replica count and wanted min threads at the query time. */
+export const operatorReplicasNow = promql`max(platform_operator_current_replicas{autoscaler=~"${AUTOSCALER}",namespace=~"${NS}"})`;
+export const operatorMinThreadsNow = promql`max(platform_operator_desired_min_threads{autoscaler=~"${AUTOSCALER}",namespace=~"${NS}"})`;
+
+/** @param {number} seconds */
+export function operatorReplicasMax(seconds) {
+  return promql`max(max_over_time(platform_operator_current_replicas{autoscaler=~"${AUTOSCALER}",namespace=~"${NS}"}[${seconds}s]))`;
+}
+
+/** @param {number} seconds */
+export function operatorReplicasMin(seconds) {
+  return promql`min(min_over_time(platform_operator_current_replicas{autoscaler=~"${AUTOSCALER}",namespace=~"${NS}"}[${seconds}s]))`;
+}
+
+/** @param {number} seconds */
+export function operatorMinThreadsMax(seconds) {
+  return promql`max(max_over_time(platform_operator_desired_min_threads{autoscaler=~"${AUTOSCALER}",namespace=~"${NS}"}[${seconds}s]))`;
+}
+
+/** API pods up at the query time: the scrape targets of job "api" that answered. */
+export const apiPodsNow = promql`count(up{job="api",namespace=~"${NS}"} == 1)`;
+
+/** Most API pods up at once over `seconds` (a subquery sampled every 15 s). @param {number} seconds */
+export function apiPodsMax(seconds) {
+  return promql`max_over_time(count(up{job="api",namespace=~"${NS}"} == 1)[${seconds}s:15s])`;
+}
+
+/** Fewest API pods up at once over `seconds`. @param {number} seconds */
+export function apiPodsMin(seconds) {
+  return promql`min_over_time(count(up{job="api",namespace=~"${NS}"} == 1)[${seconds}s:15s])`;
+}
+
+/**
+ * Peak CPU utilisation of the API over `seconds`: all pods' CPU time rate over all pods' CPU limits,
+ * sampled every 15 s.
+ * @param {number} seconds
+ */
+export function cpuUtilisationMax(seconds) {
+  return promql`
+    max_over_time((
+      sum(rate(dotnet_process_cpu_time_seconds_total{job="api",namespace=~"${NS}"}[${RATE_WINDOW}s]))
+      / sum(platform_process_cpu_limit{job="api",namespace=~"${NS}"})
+    )[${seconds}s:15s])`;
+}
+
+/** Every decision the operator has counted; no data means no operator is exporting to this Prometheus. */
+export const allDecisions = promql`sum(platform_operator_decisions_total{autoscaler=~"${AUTOSCALER}",namespace=~"${NS}"})`;
+
+/**
+ * Operator decisions so far (a counter sum) with a min-threads action and a reason regex.
+ * @param {'raise' | 'lower' | 'none'} action
+ * @param {string} reason regex over the CamelCase reason
+ */
+export function minThreadsDecisions(action, reason) {
+  return promql`
+    sum(platform_operator_decisions_total{autoscaler=~"${AUTOSCALER}",namespace=~"${NS}",
+      min_threads_action="${action}",reason=~"${reason}"})`;
+}
+
+/**
+ * Operator decisions so far with a replica action and a reason regex.
+ * @param {'scale_up' | 'scale_down' | 'none'} action
+ * @param {string} reason regex over the CamelCase reason
+ */
+export function replicaDecisions(action, reason) {
+  return promql`
+    sum(platform_operator_decisions_total{autoscaler=~"${AUTOSCALER}",namespace=~"${NS}",
+      replica_action="${action}",reason=~"${reason}"})`;
+}
+
+/** The operator's reasons (operator/Platform.Operator/Decisions/DecisionTypes.cs). */
+export const STARVATION_REASON = 'ThreadPoolStarvation';
+export const SATURATION_REASONS = 'CpuSaturation|ScaleUpLimited';
+
+/**
+ * Server-side quantile of one workload mode's request duration over `seconds`.
+ * @param {number} quantile
+ * @param {string} workload
+ * @param {string} mode
+ * @param {number} seconds
+ */
+export function serverDurationQuantile(quantile, workload, mode, seconds) {
+  return promql`
+    histogram_quantile(${quantile}, sum by (le) (increase(
+      http_server_request_duration_seconds_bucket{job="api",namespace=~"${NS}",workload="${workload}",mode="${mode}"}[${seconds}s])))`;
+}
+
+/**
+ * Outbound calls the API made to its dependency over `seconds` (io/http and fanout).
+ * @param {number} seconds
+ */
+export function downstreamCalls(seconds) {
+  return promql`sum(increase(http_client_request_duration_seconds_count{job="api",namespace=~"${NS}"}[${seconds}s]))`;
+}
+
+/**
+ * The highest p95 (seconds) k6 itself pushed for one scenario of this run over `seconds`.
+ * @param {string} testid
+ * @param {string} scenario
+ * @param {number} seconds
+ */
+export function clientP95Max(testid, scenario, seconds) {
+  return promql`max(max_over_time(k6_http_req_duration_p95{testid="${testid}",scenario="${scenario}"}[${seconds}s]))`;
+}
+
+/** Requests k6 reported for this run (remote write). @param {string} testid @param {number} seconds */
+export function clientRequests(testid, seconds) {
+  return promql`sum(max_over_time(k6_http_reqs_total{testid="${testid}"}[${seconds}s]))`;
+}
+
+// ---- windows and formatting ------------------------------------------------------------------------
+
+/**
+ * The window of a phase that started `offsetSeconds` after setup and lasted `seconds`.
+ * @param {{ startMs: number }} data setup()'s return value
+ * @param {number} offsetSeconds
+ * @param {number} seconds
+ * @returns {Window}
+ */
+export function phase(data, offsetSeconds, seconds) {
+  const from = data.startMs / 1000 + offsetSeconds;
+  return { from, to: from + seconds };
+}
+
+/** @param {Window} w */
+export function lengthOf(w) {
+  return Math.max(1, Math.round(w.to - w.from));
+}
+
+/** Seconds as a short human string (ms below one second). @param {number | null} s */
+export function fmtSeconds(s) {
+  if (s === null) return 'no data';
+  return s < 1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(2)} s`;
+}
+
+/** @param {number | null} n */
+export function fmt(n) {
+  return n === null ? 'no data' : String(Math.round(n * 100) / 100);
+}
+
+/**
+ * The first point at or after `from` whose value satisfies `test`, or null.
+ * @param {Array<[number, number | null]>} points
+ * @param {number} from unix seconds
+ * @param {(v: number) => boolean} test
+ * @returns {[number, number] | null}
+ */
+export function firstPoint(points, from, test) {
+  for (const p of points) {
+    const v = p[1];
+    if (p[0] >= from && v !== null && test(v)) return [p[0], v];
+  }
+  return null;
+}
+
+/**
+ * The point with the highest value inside a window, or null when there is none.
+ * @param {Array<[number, number | null]>} points
+ * @param {Window} window
+ * @returns {[number, number] | null}
+ */
+export function peakPoint(points, window) {
+  /** @type {[number, number] | null} */
+  let best = null;
+  for (const p of points) {
+    const v = p[1];
+    if (p[0] >= window.from && p[0] <= window.to && v !== null && (best === null || v > best[1])) best = [p[0], v];
+  }
+  return best;
+}
+
+// ---- running and printing --------------------------------------------------------------------------
+
+/** @param {Row[]} rows */
+function printTable(rows) {
+  const header = { check: 'check', expected: 'expected', observed: 'observed', result: 'result' };
+  const all = [header].concat(rows);
+  const width = (/** @type {'check' | 'expected' | 'observed'} */ key) => Math.max(...all.map((r) => r[key].length));
+  const w = { check: width('check'), expected: width('expected'), observed: width('observed') };
+  /** @param {{ check: string, expected: string, observed: string, result: string }} r */
+  const line = (r) => `${r.check.padEnd(w.check)} | ${r.expected.padEnd(w.expected)} | ${r.observed.padEnd(w.observed)} | ${r.result}`;
+  // One console.log per line: k6 prints each log call as one record.
+  console.log(line(header));
+  console.log(`${'-'.repeat(w.check)}-+-${'-'.repeat(w.expected)}-+-${'-'.repeat(w.observed)}-+-------`);
+  for (const r of rows) console.log(line(r));
+}
+
+function prometheusReachable() {
+  const res = http.get(`${PROMETHEUS_URL}/-/ready`, requestParams('verdict', 'none', 'prometheus /-/ready', { timeout: '5s' }));
+  return res.status === 200;
+}
+
+/**
+ * Runs the checks against Prometheus and prints the verdict. Call it from teardown(data).
+ * @param {string} title
+ * @param {{ startMs: number }} data setup()'s return value
+ * @param {Check[]} checks
+ * @param {{ settleSeconds?: number }} [options] settleSeconds: wait before querying (default
+ *   VERDICT_SETTLE_SECONDS or 20) so Prometheus has scraped the test's last seconds and k6 has pushed its
+ *   last remote-write batch (every 5 s by default).
+ * @returns {'PASS' | 'FAIL' | 'INCONCLUSIVE' | 'UNKNOWN'} UNKNOWN: Prometheus unreachable
+ */
+export function runVerdict(title, data, checks, options) {
+  const strict = __ENV.VERDICT_STRICT === 'true';
+  const settle = options && options.settleSeconds !== undefined ? options.settleSeconds : envNumber('VERDICT_SETTLE_SECONDS', 20);
+  /** @type {Row[]} */
+  let rows;
+  const reachable = prometheusReachable();
+  if (!reachable) {
+    rows = checks.map((c) => ({ check: c.check, expected: c.expected, observed: `Prometheus unreachable at ${PROMETHEUS_URL}`, result: /** @type {const} */ ('UNKNOWN') }));
+  } else {
+    if (settle > 0) sleep(settle);
+    const q = new Query({ from: data.startMs / 1000, to: Date.now() / 1000 - settle }, testId());
+    rows = checks.map((c) => {
+      try {
+        const o = c.evaluate(q);
+        return { check: c.check, expected: c.expected, observed: o.observed, result: o.pass === null ? 'INFO' : o.pass ? 'PASS' : 'FAIL' };
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        return { check: c.check, expected: c.expected, observed: `${e instanceof Error && e.name === 'NoData' ? 'no data: ' : 'error: '}${message}`, result: 'UNKNOWN' };
+      }
+    });
+  }
+  const failed = rows.filter((r) => r.result === 'FAIL' || (strict && r.result === 'UNKNOWN')).length;
+  const unknown = rows.filter((r) => r.result === 'UNKNOWN').length;
+  const overall = !reachable ? (strict ? 'FAIL' : 'UNKNOWN') : failed > 0 ? 'FAIL' : unknown > 0 ? 'INCONCLUSIVE' : 'PASS';
+  console.log(`server-side verdict: ${title} (Prometheus ${PROMETHEUS_URL})`);
+  printTable(rows);
+  const note = !reachable ? ' (Prometheus unreachable; the client-side thresholds decide alone)'
+    : unknown > 0 && !strict ? ' (UNKNOWN rows do not fail the run; VERDICT_STRICT=true makes them)' : '';
+  console.log(`server-side verdict: ${overall}${note}`);
+  // Always one sample, so the threshold `verdict_failures count==0` has data to judge.
+  verdictFailures.add(failed);
+  return overall;
+}
