@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Platform.Testing;
 
 namespace Platform.Api.Benchmarks;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Platform.Operator.Benchmarks;
 using Platform.Operator.Decisions;
 using Platform.Operator.Decisions.Simulation;
+using Platform.Testing;
 using static System.FormattableString;
 
 // Every run is a fixed-seed simulation: the same build prints the same tables.

@@ -1,9 +1,9 @@
 using System.Text;
 
-namespace Platform.Api.Benchmarks;
+namespace Platform.Testing;
 
 /// <summary>A Markdown table padded so it also reads well as plain text in a terminal.</summary>
-internal sealed class MarkdownTable(int leftAlignedColumns, params string[] headers)
+public sealed class MarkdownTable(int leftAlignedColumns, params string[] headers)
 {
     private readonly List<string[]> _rows = [];
 
