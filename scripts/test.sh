@@ -35,7 +35,8 @@ count_trx() {
     counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
     passed=$((passed + $(attr passed "$counters")))
     failed=$((failed + $(attr failed "$counters") + $(attr error "$counters") + $(attr timeout "$counters") + $(attr aborted "$counters")))
-    skipped=$((skipped + $(attr notExecuted "$counters")))
+    # Skipped tests are not executed; the TRX counts them only as total minus executed.
+    skipped=$((skipped + $(attr total "$counters") - $(attr executed "$counters")))
   done
 }
 
