@@ -138,6 +138,8 @@ internal static class Program
             return 1;
         }
 
+        Progress(clock, "exporter listener cost (in-process micro-measurement)");
+        report.ListenerCost = ListenerCost.Measure();
         report.TotalRuntime = clock.Elapsed;
         var cpuAtEnd = CpuAccounting.Read();
         report.OurCpuShare = CpuAccounting.OursShare(cpuAtStart, cpuAtEnd);
