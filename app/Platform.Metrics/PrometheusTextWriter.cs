@@ -45,37 +45,22 @@ internal sealed class PrometheusTextWriter(StringBuilder output)
     }
 
     /// <summary>Label values escape backslash, double quote and line feed.</summary>
-    public static void AppendEscapedLabelValue(StringBuilder builder, string value)
-    {
-        foreach (var c in value)
-        {
-            switch (c)
-            {
-                case '\\':
-                    builder.Append(@"\\");
-                    break;
-                case '"':
-                    builder.Append("\\\"");
-                    break;
-                case '\n':
-                    builder.Append(@"\n");
-                    break;
-                default:
-                    builder.Append(c);
-                    break;
-            }
-        }
-    }
+    public static void AppendEscapedLabelValue(StringBuilder builder, string value) => AppendEscaped(builder, value, escapeQuote: true);
 
     /// <summary>HELP text escapes only backslash and line feed.</summary>
-    public static void AppendEscapedHelp(StringBuilder builder, string help)
+    public static void AppendEscapedHelp(StringBuilder builder, string help) => AppendEscaped(builder, help, escapeQuote: false);
+
+    private static void AppendEscaped(StringBuilder builder, string text, bool escapeQuote)
     {
-        foreach (var c in help)
+        foreach (var c in text)
         {
             switch (c)
             {
                 case '\\':
                     builder.Append(@"\\");
+                    break;
+                case '"' when escapeQuote:
+                    builder.Append("\\\"");
                     break;
                 case '\n':
                     builder.Append(@"\n");
