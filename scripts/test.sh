@@ -61,7 +61,9 @@ main() {
   fi
 
   local status=0
-  dotnet test Platform.sln -c "$configuration" --no-build --nologo \
+  # One test assembly at a time: each runs its timing-sensitive tests alone, and on a small machine
+  # another assembly's load running beside them would blur the effects they measure.
+  dotnet test Platform.sln -c "$configuration" --no-build --nologo -maxcpucount:1 \
     --logger "trx" --logger "console;verbosity=normal" \
     --results-directory "$results_dir" "${filter_args[@]}" || status=$?
 
