@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Platform.Metrics;
 using Platform.Testing;
 
 namespace Platform.Api.Benchmarks;
@@ -106,15 +107,16 @@ internal sealed class ApiUnderTest : IAsyncDisposable
     /// The value of one sample in /metrics, e.g. <c>dotnet_thread_pool_thread_count</c>; null when absent
     /// or when the server does not answer within <paramref name="timeout"/> (a starved server may not).
     /// </summary>
-    /// <param name="label">A label pair the sample must carry, such as <c>kind="worker"</c>.</param>
-    public async Task<double?> ReadMetricAsync(string name, string? label, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="label">A label the sample must carry, such as <c>("kind", "worker")</c>.</param>
+    public async Task<double?> ReadMetricAsync(string name, (string Name, string Value)? label, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
             var text = await _control.GetStringAsync(new Uri("metrics", UriKind.Relative), deadline.Token);
-            return PrometheusSample.Find(text, name, label);
+            return ExpositionReader.Read(text)
+                .FirstOrDefault(s => s.Name == name && (label is not { } l || s.Labels.GetValueOrDefault(l.Name) == l.Value))?.Value;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

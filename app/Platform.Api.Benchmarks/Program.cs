@@ -169,7 +169,7 @@ internal static class Program
             await api.SetMinWorkerThreadsAsync(minThreads, cancellationToken);
         }
 
-        var minWorkerThreads = await api.ReadMetricAsync("platform_thread_pool_min_threads", "kind=\"worker\"", ControlTimeout, cancellationToken)
+        var minWorkerThreads = await api.ReadMetricAsync("platform_thread_pool_min_threads", ("kind", "worker"), ControlTimeout, cancellationToken)
             ?? throw new InvalidOperationException("/metrics has no platform_thread_pool_min_threads{kind=\"worker\"} sample.");
         var cpuBefore = CpuAccounting.Read(api.Pid);
         var result = await load.RunAsync(

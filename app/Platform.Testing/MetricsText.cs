@@ -1,15 +1,15 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
+using Platform.Metrics;
 
 namespace Platform.Testing;
 
-/// <summary>A sample from a Prometheus text exposition.</summary>
-public sealed record MetricSample(string Name, IReadOnlyDictionary<string, string> Labels, double Value);
-
-/// <summary>Reads the text exposition the API serves: families with their TYPE, and their samples.</summary>
-public sealed partial class MetricsText
+/// <summary>
+/// The text exposition the API or the operator serves, read for assertions: families with their TYPE,
+/// and their samples (read by the same <see cref="ExpositionReader"/> the operator uses). Unlike the
+/// operator, a test must not skip what it cannot read: a malformed sample line throws.
+/// </summary>
+public sealed class MetricsText
 {
-    private MetricsText(Dictionary<string, string> types, List<MetricSample> samples)
+    private MetricsText(Dictionary<string, string> types, IReadOnlyList<ExpositionSample> samples)
     {
         Types = types;
         Samples = samples;
@@ -18,38 +18,34 @@ public sealed partial class MetricsText
     /// <summary>Family name → Prometheus type, from the # TYPE lines.</summary>
     public IReadOnlyDictionary<string, string> Types { get; }
 
-    public IReadOnlyList<MetricSample> Samples { get; }
+    public IReadOnlyList<ExpositionSample> Samples { get; }
 
     public static MetricsText Parse(string exposition)
     {
         var types = new Dictionary<string, string>();
-        var samples = new List<MetricSample>();
+        var sampleLines = 0;
         foreach (var line in exposition.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             if (line.StartsWith("# TYPE ", StringComparison.Ordinal))
             {
                 var parts = line.Split(' ');
                 types[parts[2]] = parts[3];
-                continue;
             }
-            if (line.StartsWith('#'))
+            else if (!line.StartsWith('#'))
             {
-                continue;
+                sampleLines++;
             }
-            var match = SampleLine().Match(line);
-            if (!match.Success)
-            {
-                throw new FormatException($"Not a sample line: {line}");
-            }
-            var labels = LabelPair().Matches(match.Groups["labels"].Value)
-                .ToDictionary(m => m.Groups["name"].Value, m => m.Groups["value"].Value);
-            samples.Add(new MetricSample(match.Groups["name"].Value, labels, ParseValue(match.Groups["value"].Value)));
+        }
+        var samples = ExpositionReader.Read(exposition);
+        if (samples.Count != sampleLines)
+        {
+            throw new FormatException($"{sampleLines - samples.Count} of {sampleLines} sample lines could not be read.");
         }
         return new MetricsText(types, samples);
     }
 
     /// <summary>Samples of a family: for histograms, its _bucket, _sum and _count series.</summary>
-    public IEnumerable<MetricSample> Family(string family) =>
+    public IEnumerable<ExpositionSample> Family(string family) =>
         Samples.Where(s => s.Name == family || (Types.GetValueOrDefault(family) == "histogram"
             && (s.Name == family + "_bucket" || s.Name == family + "_sum" || s.Name == family + "_count")));
 
@@ -58,18 +54,4 @@ public sealed partial class MetricsText
 
     public double? Single(string sampleName) =>
         Samples.FirstOrDefault(s => s.Name == sampleName) is { } sample ? sample.Value : null;
-
-    private static double ParseValue(string value) => value switch
-    {
-        "+Inf" => double.PositiveInfinity,
-        "-Inf" => double.NegativeInfinity,
-        "NaN" => double.NaN,
-        _ => double.Parse(value, CultureInfo.InvariantCulture),
-    };
-
-    [GeneratedRegex("""^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>.*)\})? (?<value>\S+)$""")]
-    private static partial Regex SampleLine();
-
-    [GeneratedRegex("""(?<name>[a-zA-Z_][a-zA-Z0-9_]*)="(?<value>(?:[^"\\]|\\.)*)",?""")]
-    private static partial Regex LabelPair();
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Platform.Metrics;
 using Platform.Operator.Decisions;
 
 namespace Platform.Operator.Signals;

@@ -1,18 +1,20 @@
 using System.Globalization;
 
-namespace Platform.Operator.Signals;
+namespace Platform.Metrics;
 
 /// <summary>A sample of the Prometheus text format: name, labels, value.</summary>
 public sealed record ExpositionSample(string Name, IReadOnlyDictionary<string, string> Labels, double Value);
 
 /// <summary>
-/// Reads the sample lines of the Prometheus text format (0.0.4). Comments and malformed lines are
-/// skipped: a signal that cannot be read is absent, and absent signals make the decision logic hold.
+/// Reads the sample lines of the Prometheus text format (0.0.4): names, unescaped label values, values.
+/// Comments and malformed lines are skipped (for the operator, a signal that cannot be read is absent);
+/// callers that must reject malformed input compare the count with the sample lines they saw.
 /// </summary>
 public static class ExpositionReader
 {
     public static IReadOnlyList<ExpositionSample> Read(string text)
     {
+        ArgumentNullException.ThrowIfNull(text);
         var samples = new List<ExpositionSample>();
         foreach (var raw in text.Split('\n'))
         {
