@@ -169,12 +169,8 @@ public sealed partial class AutoscalerReconciler(
                             $"Pod {failed.Key}: {failed.Value}", cancellationToken);
                     }
                 }
-                status.DesiredMinThreads = decision.DesiredMinThreads;
             }
-            else
-            {
-                status.DesiredMinThreads = decision.DesiredMinThreads;
-            }
+            status.DesiredMinThreads = decision.DesiredMinThreads;
 
             var applied = memory.Reported.For(targets.Select(t => t.Name));
             status.CurrentReplicas = currentReplicas;
@@ -187,8 +183,7 @@ public sealed partial class AutoscalerReconciler(
                 MinWorkerThreads = applied[t.Name],
                 LastError = memory.LastPushErrors.GetValueOrDefault(t.Name),
             }).ToList();
-            var acted = decision.ReplicaAction != ReplicaAction.None || decision.MinThreadsAction != MinThreadsAction.None;
-            if (acted || status.LastDecision is null || status.LastDecision.Reason != decision.Reason)
+            if (decision.Acts || status.LastDecision?.Reason != decision.Reason)
             {
                 status.LastDecision = Describe(decision, now);
             }
@@ -196,7 +191,7 @@ public sealed partial class AutoscalerReconciler(
 
             metrics.RecordDecision(name, decision);
             metrics.SetState(name, currentReplicas, decision.DesiredReplicas, decision.DesiredMinThreads, status.PodsAtDesiredMinThreads ?? 0);
-            if (acted)
+            if (decision.Acts)
             {
                 LogDecision(logger, name, decision.Regime, decision.ReplicaAction, currentReplicas, decision.DesiredReplicas,
                     decision.MinThreadsAction, currentMinThreads, decision.DesiredMinThreads, decision.Reason, decision.Message, autoscaler.Spec.Mode);

@@ -101,7 +101,11 @@ public sealed record Decision(
     int DesiredMinThreads,
     string Reason,
     string Message,
-    DecisionSignals Signals);
+    DecisionSignals Signals)
+{
+    /// <summary>True when the decision changes a knob (what events, logs and the last-decision status report).</summary>
+    public bool Acts => ReplicaAction != ReplicaAction.None || MinThreadsAction != MinThreadsAction.None;
+}
 
 /// <summary>CamelCase reasons, shared by events, conditions, status and the decisions metric.</summary>
 public static class DecisionReasons

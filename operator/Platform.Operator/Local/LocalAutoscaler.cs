@@ -95,13 +95,14 @@ public sealed partial class LocalAutoscaler(
         metrics.RecordDecision(Name, decision);
         metrics.SetState(Name, _pods.Count, decision.DesiredReplicas, decision.DesiredMinThreads, atDesired);
         metrics.RecordReconcile(Name, Stopwatch.GetElapsedTime(started));
-        var acted = decision.ReplicaAction != ReplicaAction.None || decision.MinThreadsAction != MinThreadsAction.None;
+        // Like a resource's status: the last decision changes when something was done or the reason changed.
         var previous = _status;
+        var newsworthy = decision.Acts || previous?.LastDecision?.Reason != decision.Reason;
         _status = new LocalStatus(options.Spec.Mode, _pods.Count, decision.DesiredReplicas, decision.DesiredMinThreads, atDesired,
-            acted || previous?.LastDecision is null || previous.LastDecision.Reason != decision.Reason ? decision : previous.LastDecision,
-            acted || previous?.LastDecisionTime is null || previous.LastDecision?.Reason != decision.Reason ? now : previous.LastDecisionTime,
+            newsworthy ? decision : previous!.LastDecision,
+            newsworthy ? now : previous!.LastDecisionTime,
             pushes);
-        if (acted)
+        if (decision.Acts)
         {
             LogDecision(logger, decision.Regime, decision.ReplicaAction, _pods.Count, decision.DesiredReplicas, decision.MinThreadsAction,
                 current, decision.DesiredMinThreads, decision.Reason, decision.Message, enforce ? "applied min threads; replicas reported only" : "observe mode: nothing applied");
