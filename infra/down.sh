@@ -17,11 +17,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 RELEASE_ONLY=false
 
-usage() {
-  # The comment block at the top of this file, without its leading "# ".
-  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
-}
-
 parse_args() {
   while [ $# -gt 0 ]; do
     if parse_common_flag "$1"; then

@@ -25,11 +25,6 @@ TIMEOUT_SECONDS=3600
 LOADTEST_ENV=${LOADTEST_ENV:-}
 POLL_SECONDS=2
 
-usage() {
-  # The comment block at the top of this file, without its leading "# ".
-  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
-}
-
 parse_args() {
   while [ $# -gt 0 ]; do
     if parse_common_flag "$1"; then

@@ -31,11 +31,6 @@ KIND_VALUES="$INFRA_DIR/values/kind.yaml"
 API_DOCKERFILE="$REPO_ROOT/app/Platform.Api/Dockerfile"
 OPERATOR_DOCKERFILE="$REPO_ROOT/operator/Platform.Operator/Dockerfile"
 
-usage() {
-  # The comment block at the top of this file, without its leading "# ".
-  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
-}
-
 parse_args() {
   while [ $# -gt 0 ]; do
     if parse_common_flag "$1"; then

@@ -31,6 +31,11 @@ PROVIDER=kind
 exec 3>&2
 
 log() { printf '==> %s\n' "$*" >&2; }
+
+# The comment block at the top of the script that was run, without its leading "# ".
+usage() {
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[${#BASH_SOURCE[@]} - 1]}"
+}
 warn() { printf 'warning: %s\n' "$*" >&2; }
 die() {
   printf 'error: %s\n' "$*" >&2

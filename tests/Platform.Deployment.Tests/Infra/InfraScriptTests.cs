@@ -51,13 +51,15 @@ public sealed partial class InfraScriptTests
             Assert.StartsWith("#!/usr/bin/env bash\n", text);
             if (Path.GetFileName(Path.GetDirectoryName(script)) == "lib")
             {
-                // Sourced, never run: it defines functions and variables only.
+                // Sourced, never run: it defines functions and variables only, among them the one usage().
                 Assert.DoesNotContain("\nmain ", text);
+                Assert.Contains("\nusage() {", text);
                 continue;
             }
             Assert.Contains("\nset -euo pipefail\n", text);
             Assert.EndsWith("\nmain \"$@\"\n", text);
-            Assert.Contains("\nusage() {", text);
+            // usage() comes from lib/common.sh and prints this script's own header (see the --help test).
+            Assert.DoesNotContain("\nusage() {", text);
             Assert.Contains("source \"$(dirname \"${BASH_SOURCE[0]}\")/lib/common.sh\"", text);
             Assert.True((File.GetUnixFileMode(script) & UnixFileMode.UserExecute) != 0, $"{name} is not executable");
             // Every kubectl and helm call goes through the context-pinning wrappers or names a context itself.
