@@ -106,30 +106,3 @@ public sealed class ProcessLifecycleTests
         }
     }
 }
-
-/// <summary>With Admin:Port set, /admin answers only on that port: a NetworkPolicy on it then decides who may call it.</summary>
-public sealed class AdminPortTests
-{
-    [Fact]
-    public async Task The_admin_endpoint_answers_only_on_its_own_port()
-    {
-        var trafficPort = FreeTcpPort.Next();
-        var adminPort = FreeTcpPort.Next();
-        await using var api = await ApiProcess.StartAsync(new Dictionary<string, string>
-        {
-            ["Admin__Port"] = adminPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{trafficPort};http://127.0.0.1:{adminPort}",
-        }, waitForReady: false, port: trafficPort);
-        await api.WaitForReadyAsync();
-        using var adminClient = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{adminPort}/") };
-
-        var onTrafficPort = await api.Client.SendAsync(api.AdminRequest(HttpMethod.Get, "/admin/threadpool"), TestContext.Current.CancellationToken);
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/threadpool");
-        request.Headers.Authorization = new("Bearer", ApiProcess.AdminToken);
-        var onAdminPort = await adminClient.SendAsync(request, TestContext.Current.CancellationToken);
-
-        Assert.Equal(HttpStatusCode.NotFound, onTrafficPort.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, onAdminPort.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await api.Client.GetAsync("/metrics", TestContext.Current.CancellationToken)).StatusCode);
-    }
-}

@@ -1,3 +1,4 @@
+using Platform.Api.Control;
 using Platform.Api.Data;
 using Platform.Api.Health;
 using Platform.Api.Hosting;
@@ -12,6 +13,7 @@ builder.AddPlatformHosting();
 builder.AddPlatformTelemetry();
 builder.AddPlatformDatabase();
 builder.AddThreadPoolControl();
+builder.AddControlListener();
 builder.AddWorkloads();
 builder.AddPlatformHealth();
 
@@ -19,6 +21,7 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAdminPortIsolation();
 app.UseAuthentication();
 app.UseAuthorization();
 

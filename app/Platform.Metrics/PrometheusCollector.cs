@@ -9,6 +9,9 @@ namespace Platform.Metrics;
 /// </summary>
 public sealed class PrometheusCollector : IDisposable
 {
+    /// <summary>The media type of <see cref="Scrape"/>'s output: the Prometheus text format 0.0.4.</summary>
+    public const string ContentType = PrometheusTextWriter.ContentType;
+
     /// <summary>Name of the meter that carries this exporter's own metrics.</summary>
     public const string SelfMeterName = "Platform.Metrics";
 

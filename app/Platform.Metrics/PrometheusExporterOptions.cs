@@ -31,14 +31,4 @@ public sealed class PrometheusExporterOptions
     /// (<c>InstrumentAdvice&lt;T&gt;.HistogramBucketBoundaries</c>) is used, then defaults by unit.
     /// </summary>
     public IDictionary<string, double[]> HistogramBuckets { get; } = new Dictionary<string, double[]>(StringComparer.Ordinal);
-
-    /// <summary>
-    /// When set, /metrics is also served on this port from a dedicated thread (see
-    /// <see cref="DedicatedThreadScrapeServer"/>), so scrapes succeed while the thread pool is starved.
-    /// 0 picks a free port.
-    /// </summary>
-    public int? DedicatedThreadPort { get; set; }
-
-    /// <summary>The address the dedicated-thread endpoint binds to.</summary>
-    public System.Net.IPAddress DedicatedThreadAddress { get; set; } = System.Net.IPAddress.Any;
 }

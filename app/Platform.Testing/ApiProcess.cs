@@ -11,9 +11,9 @@ public sealed class ApiProcess : IAsyncDisposable
 
     private readonly string _directory;
 
-    private ApiProcess(ChildProcess process, int port, int metricsPort, string directory)
+    private ApiProcess(ChildProcess process, int port, int controlPort, string directory)
     {
-        MetricsPort = metricsPort;
+        ControlPort = controlPort;
         Process = process;
         _directory = directory;
         BaseAddress = new Uri($"http://127.0.0.1:{port}/");
@@ -32,11 +32,17 @@ public sealed class ApiProcess : IAsyncDisposable
 
     public string Address => $"{BaseAddress.Host}:{BaseAddress.Port}";
 
-    /// <summary>The dedicated-thread /metrics port (Metrics:DedicatedPort): scrapes here need no pool thread.</summary>
-    public int MetricsPort { get; }
+    /// <summary>
+    /// The control listener's port (Control:Port): /metrics, /healthz/live and, unless Admin:Port moves it,
+    /// /admin/threadpool, served without a pool thread. 0 when the test turned the listener off.
+    /// </summary>
+    public int ControlPort { get; }
 
-    /// <summary>host:port of the dedicated-thread metrics endpoint, for Prometheus targets.</summary>
-    public string MetricsAddress => $"{BaseAddress.Host}:{MetricsPort}";
+    /// <summary>host:port of the control listener, for Prometheus targets.</summary>
+    public string ControlAddress => $"{BaseAddress.Host}:{ControlPort}";
+
+    /// <summary>http://host:controlPort/</summary>
+    public Uri ControlBaseAddress => new($"http://{ControlAddress}/");
 
     public static async Task<ApiProcess> StartAsync(IDictionary<string, string>? environment = null, bool waitForReady = true, int? port = null)
     {
@@ -51,17 +57,18 @@ public sealed class ApiProcess : IAsyncDisposable
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Platform"] = "Information",
         };
-        var metricsPort = FreeTcpPort.Next();
-        env["Metrics__DedicatedPort"] = metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        env["Metrics__DedicatedAddress"] = "127.0.0.1";
+        env["Control__Port"] = FreeTcpPort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        env["Control__Address"] = "127.0.0.1";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             env[key] = value;
         }
+        // An empty Control__Port turns the control listener off.
+        var controlPort = env["Control__Port"] is { Length: > 0 } configured ? int.Parse(configured, System.Globalization.CultureInfo.InvariantCulture) : 0;
         // ASPNETCORE_URLS in the environment (e.g. to add an admin port) takes the place of --urls.
         string[] urls = env.ContainsKey("ASPNETCORE_URLS") ? [] : ["--urls", $"http://127.0.0.1:{port}"];
         var process = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "Platform.Api.dll"), .. urls], env, workingDirectory: directory);
-        var api = new ApiProcess(process, port.Value, metricsPort, directory);
+        var api = new ApiProcess(process, port.Value, controlPort, directory);
         if (waitForReady)
         {
             try

@@ -9,6 +9,7 @@ public static class MetricNames
     public const string Meter = "Platform.Api";
 
     public const string SchedulingDelay = "platform.thread_pool.scheduling_delay";
+    public const string SchedulingDelayCurrent = "platform.thread_pool.scheduling_delay.current";
     public const string MinThreads = "platform.thread_pool.min_threads";
     public const string MaxThreads = "platform.thread_pool.max_threads";
     public const string AvailableThreads = "platform.thread_pool.available_threads";

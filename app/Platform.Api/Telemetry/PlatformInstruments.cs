@@ -12,7 +12,7 @@ public sealed class PlatformInstruments
 
     public PlatformInstruments(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(MetricNames.Meter);
+        var meter = Meter = meterFactory.Create(MetricNames.Meter);
 
         SchedulingDelay = meter.CreateHistogram<double>(
             MetricNames.SchedulingDelay, "s",
@@ -39,6 +39,9 @@ public sealed class PlatformInstruments
         meter.CreateObservableGauge(MetricNames.CpuLimit, () => cpuLimit, "{cpu}",
             "CPUs this process may use: the cgroup CPU quota if one is set, else the processor count.");
     }
+
+    /// <summary>The service's meter, for instruments that belong to another component (the probe's gauge).</summary>
+    public Meter Meter { get; }
 
     public Histogram<double> SchedulingDelay { get; }
 

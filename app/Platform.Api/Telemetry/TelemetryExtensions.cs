@@ -26,11 +26,6 @@ internal static class TelemetryExtensions
                     exporter.Meters.Add(meter);
                 }
                 exporter.MaxSeriesPerInstrument = metrics.MaxSeriesPerInstrument;
-                exporter.DedicatedThreadPort = metrics.DedicatedPort;
-                if (System.Net.IPAddress.TryParse(metrics.DedicatedAddress, out var address))
-                {
-                    exporter.DedicatedThreadAddress = address;
-                }
             });
         }
         return builder;

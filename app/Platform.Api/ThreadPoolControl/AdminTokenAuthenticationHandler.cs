@@ -1,16 +1,11 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
 namespace Platform.Api.ThreadPoolControl;
 
-/// <summary>
-/// Accepts <c>Authorization: Bearer &lt;token&gt;</c> when the token equals the configured one.
-/// Both sides are hashed first so the comparison takes the same time whatever the input and its length.
-/// </summary>
+/// <summary>Kestrel's side of the admin credential: <see cref="AdminToken"/> as an authentication scheme.</summary>
 internal sealed class AdminTokenAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
     ILoggerFactory logger,
@@ -18,22 +13,19 @@ internal sealed class AdminTokenAuthenticationHandler(
     IOptionsMonitor<AdminOptions> admin) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, logger, encoder)
 {
     public const string SchemeName = "AdminToken";
-    private const string BearerPrefix = "Bearer ";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? header = Request.Headers.Authorization;
-        if (header is null || !header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
+        if (!AdminToken.IsBearer(header))
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }
-        var expected = admin.CurrentValue.Token;
-        if (string.IsNullOrEmpty(expected))
+        if (string.IsNullOrEmpty(admin.CurrentValue.Token))
         {
             return Task.FromResult(AuthenticateResult.Fail("No admin token is configured."));
         }
-        var presented = header.AsSpan(BearerPrefix.Length).Trim();
-        if (!CryptographicOperations.FixedTimeEquals(Hash(presented), Hash(expected)))
+        if (!AdminToken.Matches(header, admin.CurrentValue.Token))
         {
             return Task.FromResult(AuthenticateResult.Fail("Invalid admin token."));
         }
@@ -44,9 +36,7 @@ internal sealed class AdminTokenAuthenticationHandler(
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = "Bearer realm=\"platform-admin\"";
+        Response.Headers.WWWAuthenticate = AdminToken.Challenge;
         return Task.CompletedTask;
     }
-
-    private static byte[] Hash(ReadOnlySpan<char> value) => SHA256.HashData(Encoding.UTF8.GetBytes(value.ToString()));
 }

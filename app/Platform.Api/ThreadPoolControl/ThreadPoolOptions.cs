@@ -42,8 +42,10 @@ public sealed class AdminOptions : IValidatableObject
     public string? Token { get; set; }
 
     /// <summary>
-    /// When set, /admin answers only on this port (404 elsewhere), so a NetworkPolicy on the port can
-    /// decide who reaches it. The server must also listen on it (e.g. ASPNETCORE_URLS with both ports).
+    /// When set, /admin answers only on connections that arrived on this port (404 elsewhere, whatever the
+    /// Host header says), so a NetworkPolicy on the port decides who reaches it. With Control:Port set, the
+    /// control listener binds this port and serves /admin there without a pool thread; without it, Kestrel
+    /// must listen on it (e.g. ASPNETCORE_URLS with both ports).
     /// </summary>
     [Range(1, 65535)]
     public int? Port { get; set; }

@@ -63,7 +63,7 @@ internal sealed class ClusterFixture : IAsyncDisposable
         {
             prometheus = await PrometheusServer.StartAsync(new PrometheusServerOptions
             {
-                Targets = [new ScrapeTarget("api", api.MetricsAddress, Labels: new Dictionary<string, string> { ["namespace"] = Namespace, ["pod"] = PodName })],
+                Targets = [new ScrapeTarget("api", api.ControlAddress, Labels: new Dictionary<string, string> { ["namespace"] = Namespace, ["pod"] = PodName })],
                 ScrapeInterval = TimeSpan.FromSeconds(1),
             });
             await prometheus.WaitForTargetsUpAsync(TimeSpan.FromSeconds(30));

@@ -35,7 +35,7 @@ public sealed class LocalModeEndToEndTests
         await using var api = await ApiProcess.StartAsync();
         await using var prometheus = await PrometheusServer.StartAsync(new PrometheusServerOptions
         {
-            Targets = [new ScrapeTarget("api", api.MetricsAddress)],
+            Targets = [new ScrapeTarget("api", api.ControlAddress)],
             ScrapeInterval = TimeSpan.FromSeconds(1),
         }, cancel);
         await prometheus.WaitForTargetsUpAsync(TimeSpan.FromSeconds(30), cancel);
@@ -68,7 +68,7 @@ public sealed class LocalModeEndToEndTests
         var port = FreeTcpPort.Next();
         var spec = Spec();
         var policy = SpecValidator.Validate(spec).Policy!;
-        var settings = OperatorSettings.ForLocal((new LocalOptions([api.BaseAddress], prometheus, spec, ApiProcess.AdminToken, [new Uri($"http://{api.MetricsAddress}/metrics")]), policy), $"http://127.0.0.1:{port}");
+        var settings = OperatorSettings.ForLocal((new LocalOptions([api.BaseAddress], prometheus, spec, ApiProcess.AdminToken, [new Uri($"http://{api.ControlAddress}/metrics")]), policy), $"http://127.0.0.1:{port}");
         await using var operatorHost = OperatorHost.Build(settings);
         await operatorHost.StartAsync(cancel);
         using var operatorClient = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };

@@ -58,7 +58,7 @@ public sealed partial class PanelDataProofTests
         // The operator starts before Prometheus listens: its first evaluation fails to read signals, so
         // platform_operator_errors_total{component="prometheus"} exists, as it would after any real failure.
         await using var operatorHost = OperatorHost.Build(
-            LocalOperator(api.BaseAddress, new Uri($"http://{api.MetricsAddress}/metrics"), prometheusUri, operatorPort), ["--Logging:LogLevel:Default=Warning"]);
+            LocalOperator(api.BaseAddress, new Uri($"http://{api.ControlAddress}/metrics"), prometheusUri, operatorPort), ["--Logging:LogLevel:Default=Warning"]);
         await operatorHost.StartAsync(cancel);
         var operatorMetrics = new Uri($"http://127.0.0.1:{operatorPort}/metrics");
         await WaitUntilAsync(async () => (await http.GetStringAsync(operatorMetrics, cancel)).Contains("platform_operator_errors_total{", StringComparison.Ordinal),
@@ -72,7 +72,7 @@ public sealed partial class PanelDataProofTests
             RuleFiles = [RuleFile.RulesPath],
             Targets =
             [
-                new ScrapeTarget("api", api.MetricsAddress, Labels: new Dictionary<string, string> { ["namespace"] = Namespace, ["pod"] = "api-0" }),
+                new ScrapeTarget("api", api.ControlAddress, Labels: new Dictionary<string, string> { ["namespace"] = Namespace, ["pod"] = "api-0" }),
                 new ScrapeTarget("operator", $"127.0.0.1:{operatorPort}", Labels: new Dictionary<string, string> { ["namespace"] = Namespace, ["pod"] = "operator-0" }),
             ],
         }, cancel);
