@@ -4,10 +4,10 @@ using Platform.Testing;
 
 namespace Platform.Operator.Tests.Actuators;
 
-/// <summary>The actuator against the real API's admin endpoint.</summary>
+/// <summary>The actuator against the real API's admin endpoint on its control listener, where the operator calls it.</summary>
 public sealed class MinThreadsActuatorTests
 {
-    private static PodTarget Target(ApiProcess api) => new("pod-a", api.BaseAddress, "instance", api.Address, null);
+    private static PodTarget Target(ApiProcess api) => new("pod-a", api.ControlBaseAddress, "instance", api.ControlAddress, null);
 
     [Fact]
     public async Task A_push_sets_min_threads_and_reports_what_the_pod_applied()

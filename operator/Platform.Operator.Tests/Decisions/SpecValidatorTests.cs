@@ -22,8 +22,11 @@ public sealed class SpecValidatorTests
         ["minThreads.baseline 0"] = (s => s.MinThreads.Baseline = 0, "spec.minThreads.baseline (0) must be between 1 and 32767"),
         ["minThreads.max 32768"] = (s => s.MinThreads.Max = 32768, "spec.minThreads.max (32768) must be between 1 and 32767"),
         ["minThreads.baseline above max"] = (s => s.MinThreads = new MinThreadsPolicy { Baseline = 64, Max = 32 }, "spec.minThreads.baseline (64) must not exceed spec.minThreads.max (32)"),
-        ["minThreads.step 0"] = (s => s.MinThreads.Step = 0, "spec.minThreads.step (0) must be between 1 and 1000"),
-        ["minThreads.step 1001"] = (s => s.MinThreads.Step = 1001, "spec.minThreads.step (1001) must be between 1 and 1000"),
+        ["podSignals.port 0"] = (s => s.PodSignals.Port = 0, "spec.podSignals.port (0) must be between 1 and 65535"),
+        ["podSignals.port 65536"] = (s => s.PodSignals.Port = 65536, "spec.podSignals.port (65536) must be between 1 and 65535"),
+        ["podSignals.intervalMilliseconds 199"] = (s => s.PodSignals.IntervalMilliseconds = 199, "spec.podSignals.intervalMilliseconds (199) must be between 200 and 60000"),
+        ["podSignals.intervalMilliseconds 0"] = (s => s.PodSignals.IntervalMilliseconds = 0, "spec.podSignals.intervalMilliseconds (0) must be between 200 and 60000"),
+        ["podSignals.intervalMilliseconds 60001"] = (s => s.PodSignals.IntervalMilliseconds = 60001, "spec.podSignals.intervalMilliseconds (60001) must be between 200 and 60000"),
         ["cpu.targetUtilizationPercent 0"] = (s => s.Cpu.TargetUtilizationPercent = 0, "spec.cpu.targetUtilizationPercent (0) must be between 1 and 100"),
         ["cpu.targetUtilizationPercent 101"] = (s => s.Cpu.TargetUtilizationPercent = 101, "spec.cpu.targetUtilizationPercent (101) must be between 1 and 100"),
         ["starvation.queueLengthThreshold 0"] = (s => s.Starvation.QueueLengthThreshold = 0, "spec.starvation.queueLengthThreshold (0) must be greater than 0 and at most 1000000"),
@@ -62,6 +65,7 @@ public sealed class SpecValidatorTests
         ["admin.tokenSecretRef.key empty"] = (s => s.Admin.TokenSecretRef.Key = "", "spec.admin.tokenSecretRef.key must not be empty"),
         ["mode undefined"] = (s => s.Mode = (AutoscalerMode)7, "spec.mode (7) must be Enforce or Observe"),
         ["replicas null"] = (s => s.Replicas = null!, "spec.replicas must be set"),
+        ["podSignals null"] = (s => s.PodSignals = null!, "spec.podSignals must be set"),
         ["admin.tokenSecretRef null"] = (s => s.Admin.TokenSecretRef = null!, "spec.admin.tokenSecretRef must be set"),
     };
 
@@ -71,7 +75,11 @@ public sealed class SpecValidatorTests
         ["the defaults"] = _ => { },
         ["replicas.min equal to max"] = s => s.Replicas = new ReplicaPolicy { Min = 7, Max = 7 },
         ["replicas at 1000"] = s => s.Replicas = new ReplicaPolicy { Min = 1000, Max = 1000 },
-        ["minThreads baseline equal to max at 32767"] = s => s.MinThreads = new MinThreadsPolicy { Baseline = 32767, Max = 32767, Step = 1000 },
+        ["minThreads baseline equal to max at 32767"] = s => s.MinThreads = new MinThreadsPolicy { Baseline = 32767, Max = 32767 },
+        ["podSignals.port 1"] = s => s.PodSignals.Port = 1,
+        ["podSignals.port 65535"] = s => s.PodSignals.Port = 65535,
+        ["podSignals.intervalMilliseconds 200"] = s => s.PodSignals.IntervalMilliseconds = 200,
+        ["podSignals.intervalMilliseconds 60000"] = s => s.PodSignals.IntervalMilliseconds = 60000,
         ["tolerance 0"] = s => s.Behavior.Tolerance = 0,
         ["tolerance 0.5"] = s => s.Behavior.Tolerance = 0.5,
         ["windows 0 and 3600"] = s => { s.Behavior.ScaleUpStabilizationWindowSeconds = 3600; s.Behavior.ScaleDownStabilizationWindowSeconds = 0; },
@@ -121,6 +129,7 @@ public sealed class SpecValidatorTests
         spec.Replicas = new ReplicaPolicy { Min = 0, Max = 2000 };
         spec.Cpu.TargetUtilizationPercent = 0;
         spec.TargetRef.Name = "";
+        spec.PodSignals = new PodSignalSource { Port = 0, IntervalMilliseconds = 100 };
 
         var errors = SpecValidator.Validate(spec).Errors;
 
@@ -129,6 +138,8 @@ public sealed class SpecValidatorTests
                 "spec.targetRef.name must not be empty",
                 "spec.replicas.min (0) must be between 1 and 1000",
                 "spec.replicas.max (2000) must be between 1 and 1000",
+                "spec.podSignals.port (0) must be between 1 and 65535",
+                "spec.podSignals.intervalMilliseconds (100) must be between 200 and 60000",
                 "spec.cpu.targetUtilizationPercent (0) must be between 1 and 100",
             ],
             errors);
@@ -139,7 +150,8 @@ public sealed class SpecValidatorTests
     {
         var spec = ValidSpec();
         spec.Replicas = new ReplicaPolicy { Min = 2, Max = 12 };
-        spec.MinThreads = new MinThreadsPolicy { Baseline = 4, Max = 128, Step = 8 };
+        spec.MinThreads = new MinThreadsPolicy { Baseline = 4, Max = 128 };
+        spec.PodSignals = new PodSignalSource { Port = 9000, IntervalMilliseconds = 250 };
         spec.Cpu.TargetUtilizationPercent = 65;
         spec.Starvation = new StarvationPolicy { QueueLengthThreshold = 5.5, SchedulingDelayThresholdMilliseconds = 40 };
         spec.Behavior = new ScalingBehavior
@@ -156,8 +168,20 @@ public sealed class SpecValidatorTests
         var policy = SpecValidator.Validate(spec).Policy;
 
         Assert.Equal(
-            new AutoscalerPolicy(2, 12, 4, 128, 8, 0.65, 5.5, TimeSpan.FromMilliseconds(40), 0.05, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(600),
-                50, 2, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(45)),
+            new AutoscalerPolicy(2, 12, 4, 128, 0.65, 5.5, TimeSpan.FromMilliseconds(40), 0.05, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(600),
+                50, 2, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(45), TimeSpan.FromMilliseconds(250)),
             policy);
+        Assert.Equal(TimeSpan.FromMilliseconds(750), policy!.PodSignalMaxAge);
+    }
+
+    [Fact]
+    public void Min_threads_and_pod_signals_default_to_a_max_of_500_and_a_reading_every_second_on_port_9464()
+    {
+        var spec = ValidSpec();
+
+        var policy = SpecValidator.Validate(spec).Policy!;
+
+        Assert.Equal((500, 9464), (spec.MinThreads.Max, spec.PodSignals.Port));
+        Assert.Equal((2, 500, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3)), (policy.MinThreadsBaseline, policy.MinThreadsMax, policy.PodSignalInterval, policy.PodSignalMaxAge));
     }
 }

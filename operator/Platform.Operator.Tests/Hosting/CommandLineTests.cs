@@ -59,4 +59,34 @@ public sealed class CommandLineTests
             File.Delete(file);
         }
     }
+
+    [Theory]
+    [InlineData(null, "does not exist")]
+    [InlineData("clusters: [unclosed\n", "cannot be used")]
+    [InlineData("current-context: dev\ncontexts: []\n", "has no context 'dev'")]
+    [InlineData("current-context: dev\nclusters:\n  - { name: dev, cluster: { server: \"https://127.0.0.1:6443\" } }\ncontexts:\n  - { name: dev, context: { cluster: dev, user: dev } }\nusers:\n  - { name: dev, user: { exec: { apiVersion: client.authentication.k8s.io/v1, command: no-such-credential-plugin } } }\n", "external exec failed")]
+    public async Task A_kubeconfig_that_cannot_be_used_is_one_line_and_exit_code_2(string? kubeconfig, string expected)
+    {
+        using var directory = new Kubernetes.TempDirectory();
+        var path = kubeconfig is null ? Path.Combine(directory.Path, "absent") : directory.Write("config", kubeconfig);
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            // The operator's own entry point: settings from the command line, then the host, which reads the kubeconfig.
+            var exitCode = await OperatorCommand.Create(OperatorHost.RunAsync)
+                .Parse(["--kubeconfig", path, "--listen", "http://127.0.0.1:0"]).InvokeAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+            Assert.Equal(OperatorCommand.UsageError, exitCode);
+            var line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("platform-operator: ", line, StringComparison.Ordinal);
+            Assert.Contains(path, line, StringComparison.Ordinal);
+            Assert.Contains(expected, line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+    }
 }

@@ -1,8 +1,9 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
-using System.Text.Json.Nodes;
+using System.Text;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
 using Platform.Operator.Hosting;
 using Platform.Operator.Kubernetes;
 using Platform.Testing;
@@ -12,7 +13,8 @@ namespace Platform.Operator.Tests.Kubernetes;
 /// <summary>
 /// A real etcd and kube-apiserver on loopback (the envtest convention: binaries in $KUBEBUILDER_ASSETS), with a
 /// throwaway CA and serving certificate, a static admin token (system:masters, RBAC) and the ThreadPoolAutoscaler
-/// CRD installed. Nothing starts without KUBEBUILDER_ASSETS; the tests then skip.
+/// CRD installed, reached through a kubeconfig file as an operator outside the cluster would. Nothing starts without
+/// KUBEBUILDER_ASSETS; the tests then skip.
 /// </summary>
 public sealed class EnvtestCluster : IAsyncLifetime
 {
@@ -21,19 +23,20 @@ public sealed class EnvtestCluster : IAsyncLifetime
 
     private const string AdminToken = "envtest-admin-token";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
-    private static readonly KubeResource Namespaces = new("", "v1", "namespaces", Namespaced: false);
-    private static readonly KubeResource CustomResourceDefinitions = new("apiextensions.k8s.io", "v1", "customresourcedefinitions", Namespaced: false);
 
     private TempDirectory? _directory;
     private ChildProcess? _etcd;
     private ChildProcess? _apiServer;
     private KubernetesApiClient? _client;
+    private k8s.Kubernetes? _kubernetes;
 
     public bool IsAvailable => _client is not null;
 
-    public KubernetesClientConfig Config { get; private set; } = null!;
-
+    /// <summary>The operator's calls.</summary>
     public KubernetesApiClient Client => _client ?? throw new InvalidOperationException(SkipMessage);
+
+    /// <summary>The client itself, to arrange what a test needs (objects the operator never creates).</summary>
+    public k8s.Kubernetes Kubernetes => _kubernetes ?? throw new InvalidOperationException(SkipMessage);
 
     public async ValueTask InitializeAsync()
     {
@@ -56,10 +59,15 @@ public sealed class EnvtestCluster : IAsyncLifetime
         try
         {
             var etcdUrl = await StartEtcdAsync(etcdBinary, timeout.Token);
-            Config = await StartApiServerAsync(apiServerBinary, etcdUrl, timeout.Token);
-            _client = new KubernetesApiClient(Config);
-            await WaitUntilAsync("the default namespace exists", async () => await _client.GetAsync<JsonObject>(Namespaces, null, "default", timeout.Token) is not null, timeout.Token);
-            await InstallCrdAsync(_client, timeout.Token);
+            var config = StartApiServer(apiServerBinary, etcdUrl);
+            _kubernetes = new k8s.Kubernetes(config);
+            _client = new KubernetesApiClient(config);
+            await WaitUntilAsync("kube-apiserver is ready and the default namespace exists", async () =>
+            {
+                ThrowIfExited(_apiServer!, "kube-apiserver");
+                return await _kubernetes.CoreV1.ReadNamespaceAsync("default", cancellationToken: timeout.Token) is not null;
+            }, timeout.Token);
+            await InstallCrdAsync(_kubernetes, _client, timeout.Token);
         }
         catch
         {
@@ -74,6 +82,8 @@ public sealed class EnvtestCluster : IAsyncLifetime
     {
         _client?.Dispose();
         _client = null;
+        _kubernetes?.Dispose();
+        _kubernetes = null;
         if (_apiServer is not null)
         {
             await _apiServer.DisposeAsync();
@@ -114,7 +124,8 @@ public sealed class EnvtestCluster : IAsyncLifetime
         return clientUrl;
     }
 
-    private async Task<KubernetesClientConfig> StartApiServerAsync(string binary, string etcdUrl, CancellationToken cancellationToken)
+    /// <summary>Starts kube-apiserver; it is ready once the caller's first requests succeed.</summary>
+    private KubernetesClientConfiguration StartApiServer(string binary, string etcdUrl)
     {
         var directory = _directory!;
         using var authority = TestCertificates.CreateAuthority("envtest-ca");
@@ -147,22 +158,23 @@ public sealed class EnvtestCluster : IAsyncLifetime
             "--disable-admission-plugins=ServiceAccount",
         ]);
 
-        var config = new KubernetesClientConfig
-        {
-            Server = new Uri($"https://127.0.0.1:{port}/"),
-            BearerToken = () => AdminToken,
-            // A copy: the authority (with its key) is disposed on return.
-            CertificateAuthorities = [X509CertificateLoader.LoadCertificate(authority.RawData)],
-        };
-        using var http = new HttpClient(config.CreateHandler()) { Timeout = TimeSpan.FromSeconds(5) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
-        await WaitUntilAsync("kube-apiserver is ready", async () =>
-        {
-            ThrowIfExited(_apiServer, "kube-apiserver");
-            using var response = await http.GetAsync(new Uri(config.Server, "readyz"), cancellationToken);
-            return response.IsSuccessStatusCode;
-        }, cancellationToken);
-        return config;
+        var kubeconfig = directory.Write("kubeconfig", $$"""
+            apiVersion: v1
+            kind: Config
+            current-context: envtest
+            clusters:
+              - name: envtest
+                cluster:
+                  server: https://127.0.0.1:{{port.ToString(CultureInfo.InvariantCulture)}}/
+                  certificate-authority-data: {{Convert.ToBase64String(Encoding.UTF8.GetBytes(authority.ExportCertificatePem()))}}
+            contexts:
+              - name: envtest
+                context: { cluster: envtest, user: admin, namespace: default }
+            users:
+              - name: admin
+                user: { token: {{AdminToken}} }
+            """);
+        return KubernetesClientConfig.FromKubeconfig(kubeconfig);
     }
 
     /// <summary>The chart's CRD file, copied next to the tests by the test project; null when there is none.</summary>
@@ -173,29 +185,28 @@ public sealed class EnvtestCluster : IAsyncLifetime
     }
 
     /// <summary>The chart's CRD, else a minimal one with the same names and a status subresource.</summary>
-    private static async Task InstallCrdAsync(KubernetesApiClient client, CancellationToken cancellationToken)
+    private static async Task InstallCrdAsync(k8s.Kubernetes kubernetes, KubernetesApiClient client, CancellationToken cancellationToken)
     {
-        var crd = ChartCrdFile() is { } file ? YamlJson.ConvertDocuments(File.ReadAllText(file)).Single()!.AsObject() : MinimalCrd();
-        var name = (string)crd["metadata"]!["name"]!;
-        await client.CreateAsync(CustomResourceDefinitions, null, crd, cancellationToken);
+        var crd = ChartCrdFile() is { } file
+            ? KubernetesJson.Deserialize<V1CustomResourceDefinition>(YamlJson.ConvertDocuments(File.ReadAllText(file)).Single()!)
+            : KubernetesJson.Deserialize<V1CustomResourceDefinition>(MinimalCrd);
+        await kubernetes.ApiextensionsV1.CreateCustomResourceDefinitionAsync(crd, cancellationToken: cancellationToken);
 
         await WaitUntilAsync("the CRD is established and served", async () =>
         {
-            var installed = await client.GetAsync<JsonObject>(CustomResourceDefinitions, null, name, cancellationToken);
-            var established = installed?["status"]?["conditions"]?.AsArray()
-                .Any(c => (string?)c?["type"] == "Established" && (string?)c?["status"] == "True") == true;
-            if (!established)
+            var installed = await kubernetes.ApiextensionsV1.ReadCustomResourceDefinitionAsync(crd.Metadata.Name, cancellationToken: cancellationToken);
+            if (installed.Status?.Conditions?.Any(c => c.Type == "Established" && c.Status == "True") != true)
             {
                 return false;
             }
 
             // Established can come a moment before the new endpoint serves: until then this is a 404.
-            await client.ListAsync<JsonObject>(KubeResource.ThreadPoolAutoscalers, "default", cancellationToken: cancellationToken);
+            await client.ListAutoscalersAsync("default", cancellationToken);
             return true;
         }, cancellationToken);
     }
 
-    private static JsonObject MinimalCrd() => JsonNode.Parse("""
+    private const string MinimalCrd = """
         {
           "apiVersion": "apiextensions.k8s.io/v1",
           "kind": "CustomResourceDefinition",
@@ -213,7 +224,7 @@ public sealed class EnvtestCluster : IAsyncLifetime
             }]
           }
         }
-        """)!.AsObject();
+        """;
 
     private static void ThrowIfExited(ChildProcess process, string name)
     {
@@ -235,7 +246,7 @@ public sealed class EnvtestCluster : IAsyncLifetime
                     return;
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or KubernetesApiException or OperationCanceledException)
+            catch (Exception e) when (e is HttpRequestException or HttpOperationException or KubernetesApiException or OperationCanceledException)
             {
                 // Not listening or not ready yet, or a probe timed out; the delay below ends the wait once time is up.
                 lastError = e;

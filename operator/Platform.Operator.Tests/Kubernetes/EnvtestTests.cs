@@ -1,4 +1,6 @@
-using System.Text.Json.Nodes;
+using System.Collections.Concurrent;
+using k8s;
+using k8s.Models;
 using Platform.Operator.Api;
 using Platform.Operator.Kubernetes;
 using static Platform.Operator.Tests.Kubernetes.TestSupport;
@@ -6,7 +8,7 @@ using static Platform.Operator.Tests.Kubernetes.TestSupport;
 namespace Platform.Operator.Tests.Kubernetes;
 
 /// <summary>
-/// The same client against a real kube-apiserver + etcd (see <see cref="EnvtestCluster"/>): what the fake server
+/// The operator's calls against a real kube-apiserver + etcd (see <see cref="EnvtestCluster"/>): what the fake server
 /// can only imitate — validation, the scale subresource, MicroTime decoding, CRD status — checked for real.
 /// </summary>
 public sealed class EnvtestTests(EnvtestCluster cluster) : IClassFixture<EnvtestCluster>
@@ -25,47 +27,48 @@ public sealed class EnvtestTests(EnvtestCluster cluster) : IClassFixture<Envtest
     }
 
     [Fact]
-    public async Task Deployments_are_read_listed_and_scaled_through_the_scale_subresource()
+    public async Task Deployments_are_read_and_scaled_through_the_scale_subresource()
     {
         var client = Client;
         var name = UniqueName("web");
-        await client.CreateAsync(KubeResource.Deployments, Namespace, DeploymentJson(name, replicas: 1), Cancel);
+        await cluster.Kubernetes.AppsV1.CreateNamespacedDeploymentAsync(NewDeployment(name, replicas: 1), Namespace, cancellationToken: Cancel);
 
-        var deployment = await client.GetAsync<Deployment>(KubeResource.Deployments, Namespace, name, Cancel);
+        var deployment = await client.GetDeploymentAsync(Namespace, name, Cancel);
         Assert.Equal((1, 1L), (deployment?.Spec.Replicas, deployment?.Metadata.Generation));
-        var listed = await client.ListAsync<Deployment>(KubeResource.Deployments, Namespace, $"app={name}", Cancel);
-        Assert.Equal(name, Assert.Single(listed.Items).Metadata.Name);
-        Assert.False(string.IsNullOrEmpty(listed.Metadata.ResourceVersion));
-        Assert.Null(await client.GetAsync<Deployment>(KubeResource.Deployments, Namespace, UniqueName("absent"), Cancel));
+        Assert.Null(await client.GetDeploymentAsync(Namespace, UniqueName("absent"), Cancel));
 
-        var scale = await client.PatchMergeAsync<Scale>(
-            KubeResource.Deployments, Namespace, name, new JsonObject { ["spec"] = new JsonObject { ["replicas"] = 3 } }, "scale", Cancel);
+        var scale = await client.PatchDeploymentScaleAsync(Namespace, name, 3, Cancel);
 
         Assert.Equal(3, scale.Spec.Replicas);
-        var scaled = await client.GetAsync<Deployment>(KubeResource.Deployments, Namespace, name, Cancel);
+        var scaled = await client.GetDeploymentAsync(Namespace, name, Cancel);
         Assert.Equal((3, 2L), (scaled?.Spec.Replicas, scaled?.Metadata.Generation));
-        await Assert.ThrowsAsync<AlreadyExistsException>(() => client.CreateAsync(KubeResource.Deployments, Namespace, DeploymentJson(name, 1), Cancel));
     }
 
     [Fact]
-    public async Task The_watcher_sees_deployments_added_and_modified()
+    public async Task The_watcher_sees_autoscalers_added_and_modified()
     {
         var client = Client;
         var name = UniqueName("watched");
-        var changes = new System.Collections.Concurrent.ConcurrentQueue<(ResourceChangeType, string)>();
+        var changes = new ConcurrentQueue<(ResourceChangeType, string)>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
-        var watcher = new ResourceWatcher<Deployment>(client, KubeResource.Deployments, Namespace, c => changes.Enqueue((c.Type, c.Key)), $"app={name}");
+        var watcher = new ResourceWatcher<ThreadPoolAutoscaler>(ThreadPoolAutoscaler.Plural,
+            cancellationToken => client.ListAutoscalersAsync(Namespace, cancellationToken),
+            (resourceVersion, cancellationToken) => client.WatchAutoscalersAsync(Namespace, resourceVersion, cancellationToken),
+            c => changes.Enqueue((c.Type, c.Key)));
         var running = watcher.RunAsync(stop.Token);
         await watcher.Synced.WaitAsync(TimeSpan.FromSeconds(10), Cancel);
-        Assert.Empty(watcher.Snapshot());
+        Assert.Null(watcher.Get(Namespace, name));
 
-        await client.CreateAsync(KubeResource.Deployments, Namespace, DeploymentJson(name, replicas: 1), Cancel);
-        await WaitUntilAsync(() => watcher.Get(Namespace, name) is not null, "the watcher sees the deployment");
-        await client.PatchMergeAsync<Scale>(KubeResource.Deployments, Namespace, name, new JsonObject { ["spec"] = new JsonObject { ["replicas"] = 2 } }, "scale", Cancel);
-        await WaitUntilAsync(() => watcher.Get(Namespace, name)?.Spec.Replicas == 2, "the watcher sees the new replica count");
+        var created = await CreateAutoscalerAsync(name);
+        await WaitUntilAsync(() => watcher.Get(Namespace, name) is not null, "the watcher sees the autoscaler");
+        created.Spec.EvaluationIntervalSeconds = 30;
+        await cluster.Kubernetes.CustomObjects.ReplaceNamespacedCustomObjectAsync<ThreadPoolAutoscaler>(created,
+            ThreadPoolAutoscaler.Group, ThreadPoolAutoscaler.Version, Namespace, ThreadPoolAutoscaler.Plural, name, cancellationToken: Cancel);
+        await WaitUntilAsync(() => watcher.Get(Namespace, name)?.Spec.EvaluationIntervalSeconds == 30, "the watcher sees the new interval");
 
-        Assert.Equal((ResourceChangeType.Added, $"{Namespace}/{name}"), changes.First());
+        Assert.Contains((ResourceChangeType.Added, $"{Namespace}/{name}"), changes);
         Assert.Contains((ResourceChangeType.Modified, $"{Namespace}/{name}"), changes);
+        Assert.Equal(2, watcher.Get(Namespace, name)!.Metadata.Generation);
         await stop.CancelAsync();
         await running.WaitAsync(TimeSpan.FromSeconds(10), Cancel);
     }
@@ -75,33 +78,22 @@ public sealed class EnvtestTests(EnvtestCluster cluster) : IClassFixture<Envtest
     {
         var client = Client;
         var name = UniqueName("tpa");
-        var created = await client.CreateAsync(KubeResource.ThreadPoolAutoscalers, Namespace, new ThreadPoolAutoscaler
-        {
-            Metadata = new ObjectMeta { Name = name },
-            Spec = new ThreadPoolAutoscalerSpec
-            {
-                TargetRef = new TargetReference { Name = "web" },
-                Prometheus = new PrometheusSource { Url = "http://prometheus:9090" },
-                Admin = new AdminEndpoint { TokenSecretRef = new SecretKeyReference { Name = "web-admin" } },
-            },
-        }, Cancel);
+        var created = await CreateAutoscalerAsync(name);
         created.Status = new ThreadPoolAutoscalerStatus
         {
             ObservedGeneration = created.Metadata.Generation,
             DesiredReplicas = 3,
-            Conditions =
-            [
-                new Condition { Type = "Ready", Status = "True", Reason = "Evaluated", Message = "ok", LastTransitionTime = DateTimeOffset.UtcNow },
-            ],
+            Conditions = [new V1Condition { Type = "Ready", Status = "True", Reason = "Evaluated", Message = "ok", LastTransitionTime = DateTime.UtcNow }],
         };
 
-        var updated = await client.ReplaceStatusAsync(KubeResource.ThreadPoolAutoscalers, Namespace, name, created, Cancel);
+        var updated = await client.ReplaceAutoscalerStatusAsync(created, Cancel);
 
         Assert.Equal(3, updated.Status?.DesiredReplicas);
         Assert.Equal(created.Metadata.Generation, updated.Metadata.Generation);
         Assert.NotEqual(created.Metadata.ResourceVersion, updated.Metadata.ResourceVersion);
+        Assert.Equal(3, (await client.GetAutoscalerAsync(Namespace, name, Cancel))?.Status?.DesiredReplicas);
         created.Status.DesiredReplicas = 4;
-        var conflict = await Assert.ThrowsAsync<ConflictException>(() => client.ReplaceStatusAsync(KubeResource.ThreadPoolAutoscalers, Namespace, name, created, Cancel));
+        var conflict = await Assert.ThrowsAsync<ConflictException>(() => client.ReplaceAutoscalerStatusAsync(created, Cancel));
         Assert.Equal("Conflict", conflict.Status?.Reason);
     }
 
@@ -120,47 +112,60 @@ public sealed class EnvtestTests(EnvtestCluster cluster) : IClassFixture<Envtest
         await a.ReleaseAsync();
         Assert.True(await b.TryAcquireOrRenewAsync(Cancel));
 
-        var held = (await client.GetAsync<Lease>(KubeResource.Leases, Namespace, lease, Cancel))!;
+        var held = (await client.GetLeaseAsync(Namespace, lease, Cancel))!;
         Assert.Equal(("b", 15, 1), (held.Spec.HolderIdentity, held.Spec.LeaseDurationSeconds, held.Spec.LeaseTransitions));
         // Replacing twice from the same read: the second carries a resourceVersion that is no longer current.
-        await client.ReplaceAsync(KubeResource.Leases, Namespace, lease, held, Cancel);
-        await Assert.ThrowsAsync<ConflictException>(() => client.ReplaceAsync(KubeResource.Leases, Namespace, lease, held, Cancel));
+        await client.ReplaceLeaseAsync(held, Cancel);
+        await Assert.ThrowsAsync<ConflictException>(() => client.ReplaceLeaseAsync(held, Cancel));
+        await Assert.ThrowsAsync<AlreadyExistsException>(() => client.CreateLeaseAsync(
+            new V1Lease { Metadata = new V1ObjectMeta { Name = lease, NamespaceProperty = Namespace }, Spec = new V1LeaseSpec() }, Cancel));
     }
 
     [Fact]
     public async Task Events_are_created_and_aggregated()
     {
         var client = Client;
-        var involved = new ObjectReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = UniqueName("web"), Namespace = Namespace };
+        var involved = new V1ObjectReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = UniqueName("web"), NamespaceProperty = Namespace };
         var recorder = new EventRecorder(client, "platform-operator", "envtest");
 
         await recorder.RecordAsync(involved, EventRecorder.Normal, "ScaledUp", "Scaled from 1 to 2 replicas", Cancel);
         await recorder.RecordAsync(involved, EventRecorder.Normal, "ScaledUp", "Scaled from 1 to 2 replicas", Cancel);
 
-        var events = await client.ListAsync<Event>(KubeResource.Events, Namespace, cancellationToken: Cancel);
+        var events = await cluster.Kubernetes.CoreV1.ListNamespacedEventAsync(Namespace, cancellationToken: Cancel);
         var recorded = Assert.Single(events.Items, e => e.InvolvedObject.Name == involved.Name);
         Assert.Equal((2, "ScaledUp"), (recorded.Count, recorded.Reason));
     }
 
+    private async Task<ThreadPoolAutoscaler> CreateAutoscalerAsync(string name) =>
+        await cluster.Kubernetes.CustomObjects.CreateNamespacedCustomObjectAsync<ThreadPoolAutoscaler>(new ThreadPoolAutoscaler
+        {
+            Metadata = new V1ObjectMeta { Name = name },
+            Spec = new ThreadPoolAutoscalerSpec
+            {
+                TargetRef = new TargetReference { Name = "web" },
+                Prometheus = new PrometheusSource { Url = "http://prometheus:9090" },
+                Admin = new AdminEndpoint { TokenSecretRef = new SecretKeyReference { Name = "web-admin" } },
+            },
+        }, ThreadPoolAutoscaler.Group, ThreadPoolAutoscaler.Version, Namespace, ThreadPoolAutoscaler.Plural, cancellationToken: Cancel);
+
     private static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
 
-    private static JsonObject DeploymentJson(string name, int replicas) => new()
+    private static V1Deployment NewDeployment(string name, int replicas)
     {
-        ["apiVersion"] = "apps/v1",
-        ["kind"] = "Deployment",
-        ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = new JsonObject { ["app"] = name } },
-        ["spec"] = new JsonObject
+        var labels = new Dictionary<string, string> { ["app"] = name };
+        return new V1Deployment
         {
-            ["replicas"] = replicas,
-            ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = name } },
-            ["template"] = new JsonObject
+            Metadata = new V1ObjectMeta { Name = name, Labels = labels },
+            Spec = new V1DeploymentSpec
             {
-                ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app"] = name } },
-                ["spec"] = new JsonObject
+                Replicas = replicas,
+                Selector = new V1LabelSelector { MatchLabels = labels },
+                Template = new V1PodTemplateSpec
                 {
-                    ["containers"] = new JsonArray(new JsonObject { ["name"] = "app", ["image"] = "registry.k8s.io/pause:3.10" }),
+                    Metadata = new V1ObjectMeta { Labels = labels },
+                    Spec = new V1PodSpec { Containers = [new V1Container { Name = "app", Image = "registry.k8s.io/pause:3.10" }] },
                 },
             },
-        },
-    };
+        };
+    }
 }

@@ -1,4 +1,5 @@
-using System.Text.Json;
+using k8s;
+using k8s.Models;
 using Platform.Operator.Kubernetes;
 using static Platform.Operator.Tests.Kubernetes.TestSupport;
 
@@ -7,12 +8,12 @@ namespace Platform.Operator.Tests.Kubernetes;
 /// <summary>Event recording and aggregation against the fake API server.</summary>
 public sealed class EventRecorderTests : IAsyncLifetime
 {
-    private static readonly ObjectReference Autoscaler = new()
+    private static readonly V1ObjectReference Autoscaler = new()
     {
         ApiVersion = "autoscaling.platform.dev/v1alpha1",
         Kind = "ThreadPoolAutoscaler",
         Name = "web",
-        Namespace = "shop",
+        NamespaceProperty = "shop",
         Uid = "5f0c6a8e-0000-4000-8000-000000000001",
     };
 
@@ -42,7 +43,7 @@ public sealed class EventRecorderTests : IAsyncLifetime
         await _recorder.RecordAsync(Autoscaler, EventRecorder.Normal, "ScaledUp", "Scaled web from 2 to 3 replicas", Cancel);
 
         var recorded = Assert.Single(Events());
-        Assert.Equal("shop", recorded.Metadata.Namespace);
+        Assert.Equal("shop", recorded.Metadata.NamespaceProperty);
         Assert.StartsWith("web.", recorded.Metadata.Name, StringComparison.Ordinal);
         Assert.Equal(("ThreadPoolAutoscaler", "web", Autoscaler.Uid), (recorded.InvolvedObject.Kind, recorded.InvolvedObject.Name, recorded.InvolvedObject.Uid));
         Assert.Equal(("Normal", "ScaledUp", "Scaled web from 2 to 3 replicas"), (recorded.Type, recorded.Reason, recorded.Message));
@@ -90,7 +91,7 @@ public sealed class EventRecorderTests : IAsyncLifetime
     {
         await _recorder.RecordAsync(Autoscaler, EventRecorder.Normal, "ScaledUp", "to 3", Cancel);
         var expired = Assert.Single(Events());
-        _server.Delete(KubeResource.Events, "shop", expired.Metadata.Name!);
+        _server.Delete(ApiResource.Events, "shop", expired.Metadata.Name!);
 
         await _recorder.RecordAsync(Autoscaler, EventRecorder.Normal, "ScaledUp", "to 3", Cancel);
 
@@ -110,6 +111,6 @@ public sealed class EventRecorderTests : IAsyncLifetime
         Assert.Empty(Events());
     }
 
-    private List<Event> Events() =>
-        [.. _server.All(KubeResource.Events).Select(e => JsonSerializer.Deserialize<Event>(e, KubeJson.Options)!)];
+    private List<Corev1Event> Events() =>
+        [.. _server.All(ApiResource.Events).Select(e => KubernetesJson.Deserialize<Corev1Event>(e))];
 }

@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using k8s;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Operator.Kubernetes;
 
@@ -56,6 +57,7 @@ internal sealed partial class FakeApiServer : IAsyncDisposable
     private readonly List<StoredChange> _history = [];
     private readonly List<WatchSubscriber> _watchers = [];
     private readonly ConcurrentDictionary<string, bool> _acceptedTokens = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _unserved = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private readonly X509Certificate2? _clientCertificateAuthority;
     private long _resourceVersion = 1000;
@@ -117,7 +119,8 @@ internal sealed partial class FakeApiServer : IAsyncDisposable
         return server;
     }
 
-    public KubernetesClientConfig Config(string? token = DefaultToken) => new() { Server = BaseAddress, BearerToken = () => token };
+    /// <summary>The client configuration for this server: plain HTTP, the given bearer token (none when null).</summary>
+    public KubernetesClientConfiguration Config(string? token = DefaultToken) => new() { Host = BaseAddress.ToString(), AccessToken = token };
 
     public KubernetesApiClient CreateClient(string? token = DefaultToken, TimeSpan? requestTimeout = null) => new(Config(token), requestTimeout);
 
@@ -125,11 +128,14 @@ internal sealed partial class FakeApiServer : IAsyncDisposable
 
     public void RevokeToken(string token) => _acceptedTokens.TryRemove(token, out _);
 
+    /// <summary>Answers 404 for the resource from now on, as a cluster does where its CRD is not installed (KEDA's, say).</summary>
+    public void StopServing(ApiResource resource) => _unserved[CollectionKey(resource.Group, resource.Plural)] = true;
+
     /// <summary>Creates or replaces an object (a model or a JsonObject) as a controller elsewhere would.</summary>
     /// <param name="notifyWatches">False: a change the open watches miss (as if compacted away before they saw it).</param>
-    public JsonObject Put(KubeResource resource, object obj, bool notifyWatches = true)
+    public JsonObject Put(ApiResource resource, object obj, bool notifyWatches = true)
     {
-        var body = JsonSerializer.SerializeToNode(obj, obj.GetType(), KubeApiJson.Options)!.AsObject();
+        var body = JsonNode.Parse(KubernetesJson.Serialize(obj))!.AsObject();
         var collection = CollectionKey(resource.Group, resource.Plural);
         var ns = resource.Namespaced ? (string?)body["metadata"]?["namespace"] ?? "default" : null;
         var name = (string)body["metadata"]!["name"]!;
@@ -143,7 +149,7 @@ internal sealed partial class FakeApiServer : IAsyncDisposable
         }
     }
 
-    public void Delete(KubeResource resource, string? ns, string name, bool notifyWatches = true)
+    public void Delete(ApiResource resource, string? ns, string name, bool notifyWatches = true)
     {
         var collection = CollectionKey(resource.Group, resource.Plural);
         lock (_gate)
@@ -155,7 +161,7 @@ internal sealed partial class FakeApiServer : IAsyncDisposable
         }
     }
 
-    public JsonObject? Get(KubeResource resource, string? ns, string name)
+    public JsonObject? Get(ApiResource resource, string? ns, string name)
     {
         lock (_gate)
         {
@@ -163,10 +169,10 @@ internal sealed partial class FakeApiServer : IAsyncDisposable
         }
     }
 
-    public T? Get<T>(KubeResource resource, string? ns, string name) where T : class =>
-        Get(resource, ns, name)?.Deserialize<T>(KubeJson.Options);
+    public T? Get<T>(ApiResource resource, string? ns, string name) where T : class =>
+        Get(resource, ns, name) is { } stored ? KubernetesJson.Deserialize<T>(stored) : null;
 
-    public IReadOnlyList<JsonObject> All(KubeResource resource)
+    public IReadOnlyList<JsonObject> All(ApiResource resource)
     {
         lock (_gate)
         {
@@ -268,7 +274,7 @@ internal sealed partial class FakeApiServer : IAsyncDisposable
             return;
         }
 
-        if (ParseTarget(request.Path.Value ?? "") is not { } target)
+        if (ParseTarget(request.Path.Value ?? "") is not { } target || _unserved.ContainsKey(target.Collection))
         {
             await WriteAsync(context, HttpStatusCode.NotFound, StatusBody(HttpStatusCode.NotFound, "NotFound", "the server could not find the requested resource"));
             return;
@@ -782,7 +788,11 @@ internal sealed partial class FakeApiServer : IAsyncDisposable
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{2}:\d{2})$")]
     private static partial Regex MicroTimePattern();
 
-    public sealed record RecordedRequest(string Method, string Path, IQueryCollection Query, string? BearerToken);
+    public sealed record RecordedRequest(string Method, string Path, IQueryCollection Query, string? BearerToken)
+    {
+        /// <summary>A watch, as the server tells it from a list: watch=true (or 1); clients send watch=false on lists.</summary>
+        public bool IsWatch => Query["watch"] is ["1"] or ["true"];
+    }
 
     private sealed record Target(string Group, string Version, string Plural, string? Namespace, string? Name, string? Subresource)
     {

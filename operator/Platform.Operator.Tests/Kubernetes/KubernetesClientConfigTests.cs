@@ -1,5 +1,8 @@
+using System.Reflection;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using k8s;
+using k8s.Authentication;
 using Platform.Operator.Kubernetes;
 
 namespace Platform.Operator.Tests.Kubernetes;
@@ -32,45 +35,36 @@ public sealed class KubernetesClientConfigTests : IAsyncLifetime, IDisposable
 
         var config = KubernetesClientConfig.InCluster(_directory.Path, ServiceEnvironment("127.0.0.1", _server.BaseAddress.Port));
 
-        Assert.Equal(new Uri($"https://127.0.0.1:{_server.BaseAddress.Port}/"), config.Server);
+        Assert.Equal($"https://127.0.0.1:{_server.BaseAddress.Port}/", config.Host);
         Assert.Equal("shop", config.Namespace);
-        Assert.Equal(_authority.Thumbprint, Assert.Single(config.CertificateAuthorities).Thumbprint);
-        using var client = new KubernetesApiClient(config);
-        Assert.Null(await client.GetAsync<Deployment>(KubeResource.Deployments, config.Namespace, "web", Cancel));
-        Assert.Equal("sa-token-1", _server.Requests[^1].BearerToken);
+        Assert.Equal(_authority.Thumbprint, Assert.Single(config.SslCaCerts).Thumbprint);
+        Assert.Equal("sa-token-1", await TokenSentAsync(config));
     }
 
     [Fact]
-    public async Task In_cluster_a_rotated_token_is_picked_up_when_the_file_changes_or_after_a_minute()
+    public async Task In_cluster_a_rotated_token_is_picked_up_once_the_clients_copy_is_a_minute_old()
     {
-        var clock = new ManualTimeProvider();
         var tokenPath = WriteServiceAccount("sa-token-1");
-        foreach (var token in new[] { "sa-token-1", "sa-token-2", "sa-token-3" })
-        {
-            _server.AcceptToken(token);
-        }
-
-        using var client = new KubernetesApiClient(KubernetesClientConfig.InCluster(_directory.Path, ServiceEnvironment("127.0.0.1", _server.BaseAddress.Port), clock));
+        _server.AcceptToken("sa-token-1");
+        _server.AcceptToken("sa-token-2");
+        var config = KubernetesClientConfig.InCluster(_directory.Path, ServiceEnvironment("127.0.0.1", _server.BaseAddress.Port));
+        using var client = new KubernetesApiClient(config);
         async Task<string?> TokenSentAsync()
         {
-            await client.GetAsync<Deployment>(KubeResource.Deployments, "shop", "web", Cancel);
+            await client.GetDeploymentAsync("shop", "web", Cancel);
             return _server.Requests[^1].BearerToken;
         }
 
         Assert.Equal("sa-token-1", await TokenSentAsync());
 
-        // Swapped in without a visible change of modification time (as through the kubelet's symlink): read within a minute.
-        var modified = File.GetLastWriteTimeUtc(tokenPath);
-        File.WriteAllText(tokenPath, "sa-token-2");
-        File.SetLastWriteTimeUtc(tokenPath, modified);
+        // The kubelet swaps the file; within the minute the client still sends the copy it read.
+        File.WriteAllText(tokenPath, "sa-token-2\n");
         Assert.Equal("sa-token-1", await TokenSentAsync());
-        clock.Advance(TimeSpan.FromSeconds(61));
-        Assert.Equal("sa-token-2", await TokenSentAsync());
 
-        // Rewritten with a new modification time: read at once.
-        File.WriteAllText(tokenPath, "sa-token-3\n");
-        File.SetLastWriteTimeUtc(tokenPath, modified.AddSeconds(5));
-        Assert.Equal("sa-token-3", await TokenSentAsync());
+        // A minute on (the copy's expiry moved instead of waiting for it), the client reads the file again.
+        typeof(TokenFileAuth).GetProperty("TokenExpiresAt", BindingFlags.Instance | BindingFlags.NonPublic)!
+            .SetValue(Assert.IsType<TokenFileAuth>(config.TokenProvider), DateTime.UtcNow.AddSeconds(-1));
+        Assert.Equal("sa-token-2", await TokenSentAsync());
     }
 
     [Fact]
@@ -80,7 +74,7 @@ public sealed class KubernetesClientConfigTests : IAsyncLifetime, IDisposable
 
         var config = KubernetesClientConfig.InCluster(_directory.Path, ServiceEnvironment("fd00:10:96::1", 443));
 
-        Assert.Equal(("[fd00:10:96::1]", 443), (config.Server.Host, config.Server.Port));
+        Assert.Equal(("[fd00:10:96::1]", 443), (new Uri(config.Host).Host, new Uri(config.Host).Port));
     }
 
     [Fact]
@@ -119,11 +113,8 @@ public sealed class KubernetesClientConfigTests : IAsyncLifetime, IDisposable
 
         var config = KubernetesClientConfig.FromKubeconfig(path);
 
-        Assert.Equal(("shop", false), (config.Namespace, config.InsecureSkipTlsVerify));
-        Assert.Equal("kube-token", config.BearerToken?.Invoke());
-        using var client = new KubernetesApiClient(config);
-        Assert.Null(await client.GetAsync<Deployment>(KubeResource.Deployments, "shop", "web", Cancel));
-        Assert.Equal("kube-token", _server.Requests[^1].BearerToken);
+        Assert.Equal(("shop", false), (config.Namespace, config.SkipTlsVerify));
+        Assert.Equal("kube-token", await TokenSentAsync(config));
     }
 
     [Fact]
@@ -148,9 +139,9 @@ public sealed class KubernetesClientConfigTests : IAsyncLifetime, IDisposable
         var config = KubernetesClientConfig.FromKubeconfig(path, "local");
 
         Assert.Equal("default", config.Namespace);
-        using var client = new KubernetesApiClient(config);
-        Assert.Null(await client.GetAsync<Deployment>(KubeResource.Deployments, "shop", "web", Cancel));
-        Assert.Equal("file-token", _server.Requests[^1].BearerToken);
+        // Re-read as it rotates, like the in-cluster token.
+        Assert.IsType<TokenFileAuth>(config.TokenProvider);
+        Assert.Equal("file-token", await TokenSentAsync(config));
     }
 
     [Theory]
@@ -181,13 +172,10 @@ public sealed class KubernetesClientConfigTests : IAsyncLifetime, IDisposable
 
         var config = KubernetesClientConfig.FromKubeconfig(path);
 
-        Assert.Equal(certificate.Thumbprint, config.ClientCertificate?.Thumbprint);
-        Assert.True(config.ClientCertificate!.HasPrivateKey);
-        Assert.Null(config.BearerToken);
-        using var client = new KubernetesApiClient(config);
+        Assert.Null(config.AccessToken);
+        Assert.Null(config.TokenProvider);
         // No token: only the certificate can have got this past the fake's 401.
-        Assert.Null(await client.GetAsync<Deployment>(KubeResource.Deployments, "shop", "web", Cancel));
-        Assert.Null(_server.Requests[^1].BearerToken);
+        Assert.Null(await TokenSentAsync(config));
     }
 
     [Fact]
@@ -208,78 +196,152 @@ public sealed class KubernetesClientConfigTests : IAsyncLifetime, IDisposable
 
         var config = KubernetesClientConfig.FromKubeconfig(path);
 
-        Assert.True(config.InsecureSkipTlsVerify);
-        Assert.Empty(config.CertificateAuthorities);
-        using var client = new KubernetesApiClient(config);
-        Assert.Null(await client.GetAsync<Deployment>(KubeResource.Deployments, "shop", "web", Cancel));
+        Assert.True(config.SkipTlsVerify);
+        Assert.Null(config.SslCaCerts);
+        Assert.Equal(FakeApiServer.DefaultToken, await TokenSentAsync(config));
     }
 
     [Fact]
-    public void Kubeconfig_without_the_context_cluster_or_user_it_names_fails_clearly()
+    public async Task Kubeconfig_exec_plugin_credentials_are_sent_as_the_bearer_token()
     {
+        _server.AcceptToken("exec-token-1");
+        // As aws, gcloud or kubelogin do: an ExecCredential on stdout. The kubeconfig passes the token as an argument.
+        _directory.WriteExecutable("credential-plugin", """
+            #!/bin/sh
+            printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "$1"
+            """);
+        var path = _directory.Write("config", $$"""
+            current-context: eks
+            clusters:
+              - name: eks
+                cluster: { server: "{{_server.BaseAddress}}", certificate-authority-data: {{Base64(_authority.ExportCertificatePem())}} }
+            contexts:
+              - name: eks
+                context: { cluster: eks, user: eks }
+            users:
+              - name: eks
+                user:
+                  exec:
+                    apiVersion: client.authentication.k8s.io/v1
+                    command: ./credential-plugin
+                    args: [exec-token-1]
+                    interactiveMode: Never
+            """);
+
+        var config = KubernetesClientConfig.FromKubeconfig(path);
+
+        Assert.Equal("exec-token-1", await TokenSentAsync(config));
+    }
+
+    [Fact]
+    public async Task Several_KUBECONFIG_files_merge_with_the_first_file_winning_each_name_and_paths_relative_to_their_own_file()
+    {
+        _server.AcceptToken("token-from-first");
+        _server.AcceptToken("token-from-second");
+        using var second = new TempDirectory();
+        second.Write("ca.crt", _authority.ExportCertificatePem());
+        var first = _directory.Write("config", """
+            current-context: dev
+            contexts:
+              - name: dev
+                context: { cluster: shared, user: dev, namespace: first }
+            users:
+              - name: dev
+                user: { token: token-from-first }
+            """);
+        var secondFile = second.Write("config", $$"""
+            current-context: other
+            clusters:
+              - name: shared
+                cluster: { server: "{{_server.BaseAddress}}", certificate-authority: ca.crt }
+            contexts:
+              - name: dev
+                context: { cluster: shared, user: dev, namespace: second }
+              - name: other
+                context: { cluster: shared, user: other }
+            users:
+              - name: dev
+                user: { token: token-from-second }
+              - name: other
+                user: { token: token-from-second }
+            """);
+        // A listed file that does not exist is skipped, as kubectl skips it.
+        var kubeconfig = string.Join(Path.PathSeparator, first, Path.Combine(_directory.Path, "absent"), secondFile);
+
+        var config = KubernetesClientConfig.FromKubeconfig(environment: name => name == "KUBECONFIG" ? kubeconfig : null);
+
+        Assert.Equal(("dev", "first"), (config.CurrentContext, config.Namespace));
+        // The cluster and its CA (relative to the second file) come from the second file; the user from the first.
+        Assert.Equal("token-from-first", await TokenSentAsync(config));
+        Assert.Equal("token-from-second", await TokenSentAsync(KubernetesClientConfig.FromKubeconfig(
+            context: "other", environment: name => name == "KUBECONFIG" ? kubeconfig : null)));
+    }
+
+    [Fact]
+    public void The_default_kubeconfig_is_every_file_of_KUBECONFIG_else_the_one_in_home()
+    {
+        Assert.Equal(["/etc/a.yaml", "/etc/b.yaml"], Kubeconfig.DefaultFiles(name => name == "KUBECONFIG" ? "/etc/a.yaml::/etc/b.yaml" : null));
+        Assert.Equal(["/home/op/.kube/config"], Kubeconfig.DefaultFiles(name => name == "HOME" ? "/home/op" : null));
+        Assert.Equal(["/home/op/.kube/config"], Kubeconfig.DefaultFiles(name => name switch { "HOME" => "/home/op", "KUBECONFIG" => "", _ => null }));
+    }
+
+    [Theory]
+    [InlineData("staging", "has no context 'staging'")]
+    [InlineData("no-cluster", "Context 'no-cluster' names cluster 'gone', which kubeconfig")]
+    [InlineData("no-user", "Context 'no-user' names user 'gone', which kubeconfig")]
+    [InlineData("no-credentials", "User: nothing does not have appropriate auth credentials")]
+    [InlineData("failing-plugin", "external exec failed")]
+    [InlineData("absent-plugin", "external exec failed")]
+    public void A_kubeconfig_that_cannot_be_used_fails_in_one_line_that_names_the_problem(string context, string expected)
+    {
+        _directory.WriteExecutable("failing-plugin", "#!/bin/sh\necho 'token expired, log in again' >&2\nexit 1\n");
         var path = _directory.Write("config", """
             current-context: dev
             clusters:
               - name: dev
                 cluster: { server: "https://127.0.0.1:6443" }
             contexts:
-              - name: dev
-                context: { cluster: dev, user: dev }
-              - name: no-cluster
-                context: { cluster: gone, user: dev }
-              - name: no-user
-                context: { cluster: dev, user: gone }
+              - { name: dev, context: { cluster: dev, user: dev } }
+              - { name: no-cluster, context: { cluster: gone, user: dev } }
+              - { name: no-user, context: { cluster: dev, user: gone } }
+              - { name: no-credentials, context: { cluster: dev, user: nothing } }
+              - { name: failing-plugin, context: { cluster: dev, user: failing } }
+              - { name: absent-plugin, context: { cluster: dev, user: absent } }
             users:
-              - name: dev
-                user: { token: t }
+              - { name: dev, user: { token: t } }
+              - { name: nothing, user: { auth-provider: { name: gcp } } }
+              - { name: failing, user: { exec: { apiVersion: client.authentication.k8s.io/v1, command: ./failing-plugin } } }
+              - { name: absent, user: { exec: { apiVersion: client.authentication.k8s.io/v1, command: no-such-credential-plugin } } }
             """);
 
-        Assert.Contains("no context 'staging'", Assert.Throws<KubernetesConfigException>(() => KubernetesClientConfig.FromKubeconfig(path, "staging")).Message, StringComparison.Ordinal);
-        Assert.Contains("cluster 'gone'", Assert.Throws<KubernetesConfigException>(() => KubernetesClientConfig.FromKubeconfig(path, "no-cluster")).Message, StringComparison.Ordinal);
-        Assert.Contains("user 'gone'", Assert.Throws<KubernetesConfigException>(() => KubernetesClientConfig.FromKubeconfig(path, "no-user")).Message, StringComparison.Ordinal);
-        Assert.Contains("does not exist", Assert.Throws<KubernetesConfigException>(() => KubernetesClientConfig.FromKubeconfig(Path.Combine(_directory.Path, "absent"))).Message, StringComparison.Ordinal);
+        var error = Assert.Throws<KubernetesConfigException>(() => KubernetesClientConfig.FromKubeconfig(path, context));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
     }
 
-    [Fact]
-    public void Kubeconfig_exec_plugins_and_auth_providers_are_refused_as_unsupported()
+    [Theory]
+    [InlineData(null, "does not exist")]
+    [InlineData("", "is empty")]
+    [InlineData("clusters: [unclosed\n", "cannot be used")]
+    [InlineData("users:\n  - name: a\n    user: { token: t }\n", "has no current-context")]
+    public void A_kubeconfig_file_that_is_missing_empty_or_not_YAML_fails_in_one_line(string? content, string expected)
     {
-        var path = _directory.Write("config", """
-            current-context: eks
-            clusters:
-              - name: eks
-                cluster: { server: "https://example.eks.amazonaws.com" }
-            contexts:
-              - name: eks
-                context: { cluster: eks, user: eks }
-              - name: gke
-                context: { cluster: eks, user: gke }
-            users:
-              - name: eks
-                user:
-                  exec:
-                    apiVersion: client.authentication.k8s.io/v1beta1
-                    command: aws
-                    args: [eks, get-token, --cluster-name, example]
-              - name: gke
-                user:
-                  auth-provider:
-                    name: gcp
-            """);
+        var path = content is null ? Path.Combine(_directory.Path, "absent") : _directory.Write("config", content);
 
-        var exec = Assert.Throws<KubernetesConfigException>(() => KubernetesClientConfig.FromKubeconfig(path));
-        Assert.Contains("exec plugin (aws)", exec.Message, StringComparison.Ordinal);
-        Assert.Contains("does not support", exec.Message, StringComparison.Ordinal);
-        var authProvider = Assert.Throws<KubernetesConfigException>(() => KubernetesClientConfig.FromKubeconfig(path, "gke"));
-        Assert.Contains("auth-provider 'gcp'", authProvider.Message, StringComparison.Ordinal);
-        Assert.Contains("does not support", authProvider.Message, StringComparison.Ordinal);
+        var error = Assert.Throws<KubernetesConfigException>(() => KubernetesClientConfig.FromKubeconfig(path));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
     }
 
-    [Fact]
-    public void The_default_kubeconfig_is_the_first_file_of_KUBECONFIG_else_the_one_in_home()
+    private async Task<string?> TokenSentAsync(KubernetesClientConfiguration config)
     {
-        Assert.Equal("/etc/a.yaml", Kubeconfig.DefaultPath(name => name == "KUBECONFIG" ? "/etc/a.yaml:/etc/b.yaml" : null));
-        Assert.Equal("/home/op/.kube/config", Kubeconfig.DefaultPath(name => name == "HOME" ? "/home/op" : null));
-        Assert.Equal("/home/op/.kube/config", Kubeconfig.DefaultPath(name => name switch { "HOME" => "/home/op", "KUBECONFIG" => "", _ => null }));
+        using var client = new KubernetesApiClient(config);
+        Assert.Null(await client.GetDeploymentAsync("shop", "web", Cancel));
+        return _server.Requests[^1].BearerToken;
     }
 
     private string WriteServiceAccount(string token)

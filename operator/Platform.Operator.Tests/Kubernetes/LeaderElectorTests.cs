@@ -1,4 +1,7 @@
+using k8s;
+using k8s.Models;
 using Platform.Operator.Kubernetes;
+using Platform.Testing;
 using static Platform.Operator.Tests.Kubernetes.TestSupport;
 
 namespace Platform.Operator.Tests.Kubernetes;
@@ -39,7 +42,7 @@ public sealed class LeaderElectorTests : IAsyncLifetime
         Assert.Equal(Microseconds(clock.GetUtcNow()), lease.Spec.AcquireTime);
         Assert.Equal(lease.Spec.AcquireTime, lease.Spec.RenewTime);
         // MicroTime on the wire; the fake refuses anything else, as the real decoder does.
-        var raw = _server.Get(KubeResource.Leases, "ops", "operator")!["spec"]!;
+        var raw = _server.Get(ApiResource.Leases, "ops", "operator")!["spec"]!;
         Assert.Equal("2026-11-21T23:05:08.123456Z", (string?)raw["acquireTime"]);
     }
 
@@ -150,6 +153,26 @@ public sealed class LeaderElectorTests : IAsyncLifetime
         await Task.WhenAll(runA, runB).WaitAsync(TimeSpan.FromSeconds(5), Cancel);
     }
 
+    [Fact]
+    public async Task An_API_server_that_cannot_be_reached_is_retried_until_stopped()
+    {
+        var unreachable = new KubernetesApiClient(new KubernetesClientConfiguration { Host = $"http://127.0.0.1:{FreeTcpPort.Next()}/" });
+        using (unreachable)
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+            var elector = new LeaderElector(unreachable, FastTimings("a"));
+            var run = elector.RunAsync(stop.Token);
+
+            // Ten retry periods of refused connections: still campaigning, never leading.
+            await Task.Delay(TimeSpan.FromSeconds(1), Cancel);
+            Assert.False(run.IsCompleted);
+            Assert.False(elector.IsLeader);
+
+            await stop.CancelAsync();
+            await run.WaitAsync(TimeSpan.FromSeconds(5), Cancel);
+        }
+    }
+
     // Whole seconds for the lease (leaseDurationSeconds is an integer), fast retries.
     private static LeaderElectionOptions FastTimings(string identity) => new()
     {
@@ -164,5 +187,5 @@ public sealed class LeaderElectorTests : IAsyncLifetime
     private LeaderElector Candidate(string identity, TimeProvider clock, Func<string, LeaderElectionOptions>? options = null) =>
         new(_client, options?.Invoke(identity) ?? new LeaderElectionOptions { Namespace = "ops", LeaseName = "operator", Identity = identity }, clock);
 
-    private Lease Lease() => _server.Get<Lease>(KubeResource.Leases, "ops", "operator")!;
+    private V1Lease Lease() => _server.Get<V1Lease>(ApiResource.Leases, "ops", "operator")!;
 }

@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
+using k8s.Models;
+using Platform.Operator.Api;
 using Platform.Operator.Kubernetes;
 using static Platform.Operator.Tests.Kubernetes.TestSupport;
 
 namespace Platform.Operator.Tests.Kubernetes;
 
-/// <summary>The list-then-watch cache against the fake API server: events, bookmarks, re-watches, relists, backoff.</summary>
+/// <summary>The list-then-watch cache of autoscalers against the fake API server: events, bookmarks, re-watches, relists, backoff.</summary>
 [Collection(TimingSensitive.Name)]
 public sealed class ResourceWatcherTests : IAsyncLifetime
 {
@@ -12,7 +14,7 @@ public sealed class ResourceWatcherTests : IAsyncLifetime
     private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
     private FakeApiServer _server = null!;
     private KubernetesApiClient _client = null!;
-    private ResourceWatcher<Deployment> _watcher = null!;
+    private ResourceWatcher<ThreadPoolAutoscaler> _watcher = null!;
     private Task _running = Task.CompletedTask;
 
     public async ValueTask InitializeAsync()
@@ -33,16 +35,16 @@ public sealed class ResourceWatcherTests : IAsyncLifetime
     [Fact]
     public async Task It_lists_then_applies_watch_events_to_the_cache_in_order()
     {
-        _server.Put(KubeResource.Deployments, Deployment("shop", "a"));
-        _server.Put(KubeResource.Deployments, Deployment("shop", "b"));
-        _server.Put(KubeResource.Deployments, Deployment("other", "x"));
+        _server.Put(ApiResource.ThreadPoolAutoscalers, Autoscaler("shop", "a"));
+        _server.Put(ApiResource.ThreadPoolAutoscalers, Autoscaler("shop", "b"));
+        _server.Put(ApiResource.ThreadPoolAutoscalers, Autoscaler("other", "x"));
 
         await StartAsync();
         Assert.Equal(["shop/a", "shop/b"], _watcher.Snapshot().Keys.Order());
 
-        _server.Put(KubeResource.Deployments, Deployment("shop", "c"));
-        _server.Put(KubeResource.Deployments, Deployment("shop", "a", replicas: 4));
-        _server.Delete(KubeResource.Deployments, "shop", "b");
+        _server.Put(ApiResource.ThreadPoolAutoscalers, Autoscaler("shop", "c"));
+        _server.Put(ApiResource.ThreadPoolAutoscalers, Autoscaler("shop", "a", evaluationIntervalSeconds: 40));
+        _server.Delete(ApiResource.ThreadPoolAutoscalers, "shop", "b");
         await WaitUntilAsync(() => _changes.Count == 5, "five changes are reported");
 
         Assert.Equal(
@@ -50,7 +52,7 @@ public sealed class ResourceWatcherTests : IAsyncLifetime
              (ResourceChangeType.Modified, "shop/a"), (ResourceChangeType.Deleted, "shop/b")],
             _changes);
         Assert.Equal(["shop/a", "shop/c"], _watcher.Snapshot().Keys.Order());
-        Assert.Equal(4, _watcher.Get("shop", "a")!.Spec.Replicas);
+        Assert.Equal(40, _watcher.Get("shop", "a")!.Spec.EvaluationIntervalSeconds);
         Assert.Null(_watcher.Get("shop", "b"));
 
         await _stop.CancelAsync();
@@ -60,12 +62,12 @@ public sealed class ResourceWatcherTests : IAsyncLifetime
     [Fact]
     public async Task A_bookmark_advances_the_resourceVersion_a_closed_stream_is_re_watched_from()
     {
-        _server.Put(KubeResource.Deployments, Deployment("shop", "a"));
+        _server.Put(ApiResource.ThreadPoolAutoscalers, Autoscaler("shop", "a"));
         await StartAsync();
         await WaitUntilAsync(() => _server.OpenWatchCount == 1, "the watch is open");
 
         // Other resources' writes move the resourceVersion on without an event on this watch.
-        _server.Put(KubeResource.Secrets, new Secret { Metadata = new ObjectMeta { Name = "s", Namespace = "shop" } });
+        _server.Put(ApiResource.Secrets, new V1Secret { Metadata = new V1ObjectMeta { Name = "s", NamespaceProperty = "shop" } });
         var bookmarked = _server.ResourceVersion;
         _server.SendBookmarks();
         _server.CloseWatches();
@@ -81,29 +83,29 @@ public sealed class ResourceWatcherTests : IAsyncLifetime
     [InlineData(true)]
     public async Task A_410_Gone_relists_and_reports_only_what_was_missed(bool asHttpStatus)
     {
-        _server.Put(KubeResource.Deployments, Deployment("shop", "a"));
-        _server.Put(KubeResource.Deployments, Deployment("shop", "b"));
-        _server.Put(KubeResource.Deployments, Deployment("shop", "c"));
+        _server.Put(ApiResource.ThreadPoolAutoscalers, Autoscaler("shop", "a"));
+        _server.Put(ApiResource.ThreadPoolAutoscalers, Autoscaler("shop", "b"));
+        _server.Put(ApiResource.ThreadPoolAutoscalers, Autoscaler("shop", "c"));
         await StartAsync();
         await WaitUntilAsync(() => _server.OpenWatchCount == 1, "the watch is open");
         _changes.Clear();
 
         // Changes the watch never sees, then compaction: the watch ends with 410 (event or HTTP status).
-        _server.Put(KubeResource.Deployments, Deployment("shop", "a", replicas: 7), notifyWatches: false);
-        _server.Delete(KubeResource.Deployments, "shop", "b", notifyWatches: false);
-        _server.Put(KubeResource.Deployments, Deployment("shop", "d"), notifyWatches: false);
+        _server.Put(ApiResource.ThreadPoolAutoscalers, Autoscaler("shop", "a", evaluationIntervalSeconds: 70), notifyWatches: false);
+        _server.Delete(ApiResource.ThreadPoolAutoscalers, "shop", "b", notifyWatches: false);
+        _server.Put(ApiResource.ThreadPoolAutoscalers, Autoscaler("shop", "d"), notifyWatches: false);
         _server.ExpireWatches(asHttpStatus);
         await WaitUntilAsync(() => ListRequestCount() == 2 && _server.OpenWatchCount == 1, "the watcher relists and watches again");
 
         Assert.Equal(["shop/a", "shop/c", "shop/d"], _watcher.Snapshot().Keys.Order());
-        Assert.Equal(7, _watcher.Get("shop", "a")!.Spec.Replicas);
+        Assert.Equal(70, _watcher.Get("shop", "a")!.Spec.EvaluationIntervalSeconds);
         Assert.Equal(
             [(ResourceChangeType.Added, "shop/d"), (ResourceChangeType.Deleted, "shop/b"), (ResourceChangeType.Modified, "shop/a")],
             _changes.OrderBy(change => change.Key == "shop/d" ? 0 : change.Key == "shop/b" ? 1 : 2));
 
         // And it is watching again from the relist.
         _changes.Clear();
-        _server.Put(KubeResource.Deployments, Deployment("shop", "e"));
+        _server.Put(ApiResource.ThreadPoolAutoscalers, Autoscaler("shop", "e"));
         await WaitUntilAsync(() => !_changes.IsEmpty, "the next change is reported");
         Assert.Equal([(ResourceChangeType.Added, "shop/e")], _changes);
     }
@@ -111,7 +113,7 @@ public sealed class ResourceWatcherTests : IAsyncLifetime
     [Fact]
     public async Task It_backs_off_while_the_server_refuses_it_and_recovers()
     {
-        _server.Put(KubeResource.Deployments, Deployment("shop", "a"));
+        _server.Put(ApiResource.ThreadPoolAutoscalers, Autoscaler("shop", "a"));
         _client.Dispose();
         _client = _server.CreateClient(token: "not-yet");
         Start();
@@ -134,13 +136,17 @@ public sealed class ResourceWatcherTests : IAsyncLifetime
 
     private void Start()
     {
-        _watcher = new ResourceWatcher<Deployment>(_client, KubeResource.Deployments, "shop", change => _changes.Enqueue((change.Type, change.Key)));
+        var client = _client;
+        _watcher = new ResourceWatcher<ThreadPoolAutoscaler>(ThreadPoolAutoscaler.Plural,
+            cancellationToken => client.ListAutoscalersAsync("shop", cancellationToken),
+            (resourceVersion, cancellationToken) => client.WatchAutoscalersAsync("shop", resourceVersion, cancellationToken),
+            change => _changes.Enqueue((change.Type, change.Key)));
         _running = _watcher.RunAsync(_stop.Token);
     }
 
     private List<FakeApiServer.RecordedRequest> WatchRequests() =>
-        [.. _server.Requests.Where(r => r.Path == "/apis/apps/v1/namespaces/shop/deployments" && r.Query.ContainsKey("watch"))];
+        [.. _server.Requests.Where(r => r.Path == "/apis/autoscaling.platform.dev/v1alpha1/namespaces/shop/threadpoolautoscalers" && r.IsWatch)];
 
     private int ListRequestCount() =>
-        _server.Requests.Count(r => r.Path == "/apis/apps/v1/namespaces/shop/deployments" && !r.Query.ContainsKey("watch"));
+        _server.Requests.Count(r => r.Path == "/apis/autoscaling.platform.dev/v1alpha1/namespaces/shop/threadpoolautoscalers" && !r.IsWatch);
 }

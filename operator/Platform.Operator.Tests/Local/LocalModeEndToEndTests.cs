@@ -10,8 +10,9 @@ namespace Platform.Operator.Tests.Local;
 
 /// <summary>
 /// The closed loop without a cluster: the real API on loopback under a sustained blocking burst, a real
-/// Prometheus scraping it (or none: direct scrapes), and the operator in local mode. The operator must
-/// raise min threads through the admin endpoint, add no replicas for it, and the scheduling delay must fall.
+/// Prometheus scraping it (or none: the replica loop reads the same control-port scrapes), and the operator
+/// in local mode pointed at the API's control listener. The operator must raise min threads through the
+/// control port within seconds, add no replicas for it, and the scheduling delay must fall.
 /// </summary>
 [Collection(TimingSensitive.Name)]
 public sealed class LocalModeEndToEndTests
@@ -24,7 +25,8 @@ public sealed class LocalModeEndToEndTests
         Admin = new AdminEndpoint { TokenSecretRef = new SecretKeyReference { Name = "local" } },
         EvaluationIntervalSeconds = 5,
         Prometheus = new PrometheusSource { WindowSeconds = 10, MaxStalenessSeconds = 15 },
-        MinThreads = new MinThreadsPolicy { Baseline = 2, Max = 200, Step = 32 },
+        MinThreads = new MinThreadsPolicy { Baseline = 2, Max = 200 },
+        PodSignals = new PodSignalSource { IntervalMilliseconds = 1000 },
         Starvation = new StarvationPolicy { SchedulingDelayThresholdMilliseconds = 50, QueueLengthThreshold = 10 },
     };
 
@@ -68,17 +70,19 @@ public sealed class LocalModeEndToEndTests
         var port = FreeTcpPort.Next();
         var spec = Spec();
         var policy = SpecValidator.Validate(spec).Policy!;
-        var settings = OperatorSettings.ForLocal((new LocalOptions([api.BaseAddress], prometheus, spec, ApiProcess.AdminToken, [new Uri($"http://{api.ControlAddress}/metrics")]), policy), $"http://127.0.0.1:{port}");
+        var settings = OperatorSettings.ForLocal((new LocalOptions([api.ControlBaseAddress], prometheus, spec, ApiProcess.AdminToken), policy), $"http://127.0.0.1:{port}");
         await using var operatorHost = OperatorHost.Build(settings);
         await operatorHost.StartAsync(cancel);
         using var operatorClient = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
 
         double peakDelay = 0;
         LocalStatus? status = null;
+        TimeSpan? fixedAfter = null;
+        var started = DateTime.UtcNow;
         await using (var load = new BlockingLoad(api.Client, "/io/delay/sync?ms=500", Concurrency))
         {
             // Wait (bounded) until the operator has raised min threads far enough for the burst and the API applied it.
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
             while (DateTime.UtcNow < deadline)
             {
                 await Task.Delay(1000, cancel);
@@ -88,9 +92,10 @@ public sealed class LocalModeEndToEndTests
                     continue;
                 }
                 status = await response.Content.ReadFromJsonAsync<LocalStatus>(KubernetesJson, cancel);
-                peakDelay = Math.Max(peakDelay, status!.LastDecision?.Signals.SchedulingDelaySeconds ?? 0);
+                peakDelay = Math.Max(peakDelay, status!.LastMinThreadsDecision?.Signals.SchedulingDelaySeconds ?? 0);
                 if (status.DesiredMinThreads >= Concurrency && status.PodsAtDesiredMinThreads == 1)
                 {
+                    fixedAfter = DateTime.UtcNow - started;
                     break;
                 }
             }
@@ -109,7 +114,10 @@ public sealed class LocalModeEndToEndTests
         var applied = await pool.Content.ReadFromJsonAsync<Dictionary<string, double>>(cancel);
         Assert.Equal(status.DesiredMinThreads, (int)applied!["minWorkerThreads"]);
 
-        Assert.True(operatorMetrics.Sum("platform_operator_decisions_total", l => l["min_threads_action"] == "raise" && l["reason"] == DecisionReasons.Starvation) >= 2);
+        TestContext.Current.TestOutputHelper?.WriteLine($"min threads {status.DesiredMinThreads} applied {fixedAfter?.TotalSeconds:0.0} s after the load began");
+        Assert.True(fixedAfter < TimeSpan.FromSeconds(20), $"the fix took {fixedAfter?.TotalSeconds:0.0} s");
+        Assert.InRange(status.DesiredMinThreads!.Value, Concurrency, 2 * Concurrency);
+        Assert.True(operatorMetrics.Sum("platform_operator_decisions_total", l => l["loop"] == "min_threads" && l["min_threads_action"] == "raise" && l["reason"] == DecisionReasons.Starvation) >= 1);
         Assert.Equal(0, operatorMetrics.Sum("platform_operator_decisions_total", l => l["replica_action"] == "scale_up"));
         Assert.True(operatorMetrics.Single("platform_operator_desired_min_threads") >= Concurrency);
         foreach (var row in MetricsContract.Metrics.Where(m => m.Present == "operator"))

@@ -18,6 +18,7 @@ public sealed class SignalNamesTests
     {
         var family = name.EndsWith("_bucket", StringComparison.Ordinal) ? name[..^7]
             : name.EndsWith("_count", StringComparison.Ordinal) && MetricsContract.Metrics.Any(m => m.Name == name[..^6] && m.Type == "histogram") ? name[..^6]
+            : name.EndsWith("_sum", StringComparison.Ordinal) && MetricsContract.Metrics.Any(m => m.Name == name[..^4] && m.Type == "histogram") ? name[..^4]
             : name;
 
         var row = Assert.Single(MetricsContract.Metrics, m => m.Name == family);

@@ -1,13 +1,15 @@
-using Platform.Operator.Kubernetes;
+using k8s;
+using k8s.Models;
 
 namespace Platform.Operator.Api;
 
 /// <summary>
 /// The custom resource (autoscaling.platform.dev/v1alpha1, kind ThreadPoolAutoscaler, short name tpa):
 /// which Deployment to watch, where its signals are, and the bounds of every action. The CRD's OpenAPI
-/// schema in charts/platform/crds mirrors these types; a test keeps the two in step.
+/// schema in charts/platform/crds mirrors these types; a test keeps the two in step. The object and list
+/// metadata are the Kubernetes client's own types, so the CR goes through the same calls and JSON as its models.
 /// </summary>
-public sealed class ThreadPoolAutoscaler
+public sealed class ThreadPoolAutoscaler : IKubernetesObject<V1ObjectMeta>
 {
     public const string Group = "autoscaling.platform.dev";
     public const string Version = "v1alpha1";
@@ -19,7 +21,7 @@ public sealed class ThreadPoolAutoscaler
 
     public string Kind { get; set; } = KindName;
 
-    public ObjectMeta Metadata { get; set; } = new();
+    public V1ObjectMeta Metadata { get; set; } = new();
 
     public ThreadPoolAutoscalerSpec Spec { get; set; } = new();
 
@@ -41,12 +43,14 @@ public sealed class ThreadPoolAutoscalerSpec
 
     public AutoscalerMode Mode { get; set; } = AutoscalerMode.Enforce;
 
-    /// <summary>How often each autoscaler is evaluated; close to the Prometheus scrape interval.</summary>
+    /// <summary>How often replicas are evaluated from Prometheus; close to its scrape interval. Min threads have their own, shorter loop (podSignals).</summary>
     public int EvaluationIntervalSeconds { get; set; } = 15;
 
     public PrometheusSource Prometheus { get; set; } = new();
 
     public MinThreadsPolicy MinThreads { get; set; } = new();
+
+    public PodSignalSource PodSignals { get; set; } = new();
 
     public ReplicaPolicy Replicas { get; set; } = new();
 
@@ -85,14 +89,25 @@ public sealed class MinThreadsPolicy
     /// <summary>Where min threads decay back to when the pods are idle.</summary>
     public int Baseline { get; set; } = 2;
 
-    /// <summary>Never above this.</summary>
-    public int Max { get; set; } = 200;
-
     /// <summary>
-    /// How much one decision raises (or lowers) min threads. 64 per 15 s evaluation (about 4 threads/s) is
-    /// twice the runtime's own starvation injection; the simulation benchmark shows smaller steps barely help.
+    /// Never above this. 500 covers a pod that blocks 200 requests a second for a whole second, with room
+    /// to drain its backlog; every thread costs stack memory, so it is a bound worth setting per workload.
     /// </summary>
-    public int Step { get; set; } = 64;
+    public int Max { get; set; } = 500;
+}
+
+/// <summary>
+/// Where and how often the min-threads loop reads each pod directly: the API's control port, which answers
+/// while the pod's thread pool is starved. Prometheus's windows are a minute long; starvation needs an
+/// answer within seconds.
+/// </summary>
+public sealed class PodSignalSource
+{
+    /// <summary>The API's Control:Port (its /metrics without a pool thread).</summary>
+    public int Port { get; set; } = 9464;
+
+    /// <summary>How often every pod is read and min threads decided; also the time a backlog is given to drain.</summary>
+    public int IntervalMilliseconds { get; set; } = 1000;
 }
 
 public sealed class ReplicaPolicy
@@ -138,7 +153,7 @@ public sealed class AdminEndpoint
 {
     public SecretKeyReference TokenSecretRef { get; set; } = new();
 
-    /// <summary>The API's Admin:Port: /admin is served on its own port so a NetworkPolicy can admit only the operator.</summary>
+    /// <summary>The API's Admin:Port: /admin is served there by its control listener, so a NetworkPolicy can admit only the operator.</summary>
     public int Port { get; set; } = 8081;
 }
 
@@ -171,7 +186,7 @@ public sealed class ThreadPoolAutoscalerStatus
 
     public LastDecision? LastDecision { get; set; }
 
-    public List<Condition>? Conditions { get; set; }
+    public List<V1Condition>? Conditions { get; set; }
 }
 
 public sealed class PodMinThreads
@@ -186,6 +201,9 @@ public sealed class PodMinThreads
 public sealed class LastDecision
 {
     public DateTimeOffset Time { get; set; }
+
+    /// <summary>Which loop decided: min_threads (every podSignals interval) or replicas (every evaluation).</summary>
+    public string Loop { get; set; } = "";
 
     public string ReplicaAction { get; set; } = "";
 

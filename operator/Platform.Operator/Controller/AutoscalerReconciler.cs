@@ -1,214 +1,225 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
 using System.Text;
-using System.Text.Json.Nodes;
+using k8s.Models;
 using Platform.Operator.Actuators;
 using Platform.Operator.Api;
 using Platform.Operator.Decisions;
 using Platform.Operator.Kubernetes;
 using Platform.Operator.Signals;
 using Platform.Operator.Telemetry;
+using Conditions = System.Collections.Generic.List<(string Type, bool Value, string Reason, string Message)>;
 
 namespace Platform.Operator.Controller;
 
 /// <summary>
-/// One evaluation of one ThreadPoolAutoscaler, level-triggered: read everything afresh (spec, target,
-/// pods, token, signals), decide with the pure <see cref="ScalingDecider"/>, act in Enforce mode, and
-/// explain (status, conditions, events, metrics). A problem becomes a condition and an event, never an action.
+/// The replica loop's evaluation of one ThreadPoolAutoscaler, level-triggered, in four steps:
+/// <b>observe</b> everything afresh (spec, target, pods, token, Prometheus signals), <b>decide</b> with the
+/// pure <see cref="ScalingDecider.DecideReplicas"/>, <b>act</b> in Enforce mode (the replica count), and
+/// <b>report</b> (status, conditions, events, metrics). A problem becomes a condition and an event, never
+/// an action. What it observes about the pods and the token also serves the min-threads loop until the next
+/// evaluation.
 /// </summary>
 public sealed partial class AutoscalerReconciler(
     IKubernetesApi api,
     EventRecorder events,
     PrometheusQueryClient prometheus,
-    MinThreadsRollout rollout,
+    ReplicaActuator replicas,
+    StatusWriter status,
     OperatorMetrics metrics,
     TimeProvider clock,
     ILogger<AutoscalerReconciler> logger)
 {
-    private readonly ConcurrentDictionary<string, AutoscalerMemory> _memory = new();
-
-    /// <summary>Forgets autoscalers that no longer exist (their recommendation history and pod reports).</summary>
-    public void Retain(IReadOnlyCollection<string> uids)
-    {
-        foreach (var gone in _memory.Keys.Where(k => !uids.Contains(k)).ToList())
-        {
-            if (_memory.TryRemove(gone, out var memory))
-            {
-                metrics.Forget(memory.Name);
-            }
-        }
-    }
-
-    public async Task ReconcileAsync(ThreadPoolAutoscaler autoscaler, CancellationToken cancellationToken)
+    /// <summary>One evaluation. Returns false when it could not complete (an API error): the caller retries soon.</summary>
+    /// <remarks>
+    /// The slow part (Kubernetes reads, Prometheus queries) runs outside <see cref="AutoscalerMemory.Gate"/>,
+    /// so a slow Prometheus never holds up the min-threads loop; conditions and the status write run inside it.
+    /// </remarks>
+    public async Task<bool> ReconcileAsync(ThreadPoolAutoscaler autoscaler, AutoscalerMemory memory, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var ns = autoscaler.Metadata.Namespace ?? "default";
-        var name = $"{ns}/{autoscaler.Metadata.Name}";
-        var memory = _memory.GetOrAdd(autoscaler.Metadata.Uid ?? name, _ => new AutoscalerMemory(name));
         var now = clock.GetUtcNow();
-        var generation = autoscaler.Metadata.Generation;
-        var status = autoscaler.Status ?? new ThreadPoolAutoscalerStatus();
-        status.ObservedGeneration = generation;
-        var reference = Reference(autoscaler);
-
+        var conditions = new List<(string Type, bool Value, string Reason, string Message)>();
+        var completed = true;
         try
         {
-            var validation = SpecValidator.Validate(autoscaler.Spec);
-            var clusterErrors = string.IsNullOrWhiteSpace(autoscaler.Spec.Prometheus.Url)
-                ? ["spec.prometheus.url is required in a cluster: the operator reads the pods' signals from Prometheus."]
-                : Array.Empty<string>();
-            if (validation.Policy is null || clusterErrors.Length > 0)
+            var observed = await ObserveAsync(autoscaler, memory, conditions, cancellationToken);
+            if (observed is not null)
             {
-                var message = string.Join(" ", validation.Errors.Concat(clusterErrors));
-                SetCondition(status, ConditionTypes.SpecValid, false, ControllerReasons.InvalidSpec, message, generation, now);
-                SetCondition(status, ConditionTypes.Ready, false, ControllerReasons.InvalidSpec, "The spec is invalid; nothing is changed until it is fixed.", generation, now);
-                SetCondition(status, ConditionTypes.ScalingActive, false, ControllerReasons.InvalidSpec, message, generation, now);
-                await events.RecordAsync(reference, EventRecorder.Warning, ControllerReasons.InvalidSpec, message, cancellationToken);
-                return;
-            }
-            var policy = validation.Policy;
-            SetCondition(status, ConditionTypes.SpecValid, true, ControllerReasons.Reconciled, "The spec is valid.", generation, now);
-
-            var target = autoscaler.Spec.TargetRef.Name;
-            var deployment = await api.GetAsync<Deployment>(KubeResource.Deployments, ns, target, cancellationToken);
-            if (deployment is null)
-            {
-                var message = $"Deployment {target} not found in namespace {ns}.";
-                SetCondition(status, ConditionTypes.Ready, false, ControllerReasons.TargetNotFound, message, generation, now);
-                SetCondition(status, ConditionTypes.ScalingActive, false, ControllerReasons.TargetNotFound, message, generation, now);
-                await events.RecordAsync(reference, EventRecorder.Warning, ControllerReasons.TargetNotFound, message, cancellationToken);
-                return;
-            }
-
-            if (await FindConflictAsync(ns, target, cancellationToken) is { } conflict)
-            {
-                var message = $"{conflict} also scales Deployment {target}: refusing to co-manage it. Remove one of the two.";
-                SetCondition(status, ConditionTypes.Ready, false, ControllerReasons.ConflictingAutoscaler, message, generation, now);
-                SetCondition(status, ConditionTypes.ScalingActive, false, ControllerReasons.ConflictingAutoscaler, message, generation, now);
-                await events.RecordAsync(reference, EventRecorder.Warning, ControllerReasons.ConflictingAutoscaler, message, cancellationToken);
-                return;
-            }
-
-            var selector = deployment.Spec.Selector is { } s ? KubernetesQuantities.Selector(s) : null;
-            var pods = (await api.ListAsync<Pod>(KubeResource.Pods, ns, selector, cancellationToken)).Items.Where(KubernetesQuantities.IsReady).ToList();
-            var targets = pods.Select(p => new PodTarget(p.Metadata.Name!, KubernetesQuantities.AdminUri(p.Status!.PodIP!, autoscaler.Spec.Admin.Port),
-                "pod", p.Metadata.Name!, KubernetesQuantities.CpuRequest(p))).ToList();
-            memory.Reported.Retain(targets.Select(t => t.Name).ToList());
-
-            var (signals, signalError) = await ReadSignalsAsync(autoscaler.Spec, ns, targets, cancellationToken);
-            memory.Reported.Observe(signals);
-            var enforce = autoscaler.Spec.Mode == AutoscalerMode.Enforce;
-            var currentReplicas = deployment.Spec.Replicas ?? 1;
-            var reported = memory.Reported.For(targets.Select(t => t.Name));
-            var currentMinThreads = enforce
-                ? Math.Clamp(status.DesiredMinThreads ?? policy.MinThreadsBaseline, policy.MinThreadsBaseline, policy.MinThreadsMax)
-                : reported.Values.Max() ?? policy.MinThreadsBaseline;
-            var outcome = ScalingDecider.Decide(new DecisionInput(policy, signals, currentReplicas, currentMinThreads, now), memory.History);
-            memory.History = outcome.History;
-            var decision = outcome.Decision;
-
-            var metricsMessage = signalError ?? decision.Regime switch
-            {
-                Regime.Unknown => decision.Message,
-                _ => $"Fresh signals for {decision.Signals.PodsWithData} of {targets.Count} ready pods.",
-            };
-            var metricsReason = signalError is not null ? ControllerReasons.PrometheusUnavailable
-                : decision.Regime == Regime.Unknown ? decision.Reason : ControllerReasons.SignalsFresh;
-            SetCondition(status, ConditionTypes.MetricsAvailable, signalError is null && decision.Regime != Regime.Unknown, metricsReason, metricsMessage, generation, now);
-            SetCondition(status, ConditionTypes.ScalingActive, enforce, enforce ? ControllerReasons.Enforcing : ControllerReasons.ObserveMode,
-                enforce ? "Decisions are applied." : "Observe mode: decisions are reported, nothing is changed.", generation, now);
-            var limited = decision.Reason is DecisionReasons.AtMaxReplicas or DecisionReasons.AtMaxMinThreads;
-            SetCondition(status, ConditionTypes.ScalingLimited, limited, limited ? decision.Reason : ControllerReasons.WithinBounds,
-                limited ? decision.Message : "Desired values are within the bounds.", generation, now);
-
-            var ready = true;
-            var readyMessage = "Reconciled.";
-            if (enforce)
-            {
-                if (decision.DesiredReplicas != currentReplicas)
-                {
-                    try
-                    {
-                        await api.PatchMergeAsync<Scale>(KubeResource.Deployments, ns, target,
-                            new JsonObject { ["spec"] = new JsonObject { ["replicas"] = decision.DesiredReplicas } }, "scale", cancellationToken);
-                        status.LastScaleTime = now;
-                        await events.RecordAsync(reference, EventRecorder.Normal, decision.Reason,
-                            $"New size: {decision.DesiredReplicas}; reason: {decision.Message}", cancellationToken);
-                    }
-                    catch (KubernetesApiException ex)
-                    {
-                        metrics.RecordError("kubernetes");
-                        ready = false;
-                        readyMessage = $"Could not scale {target}: {ex.Message}";
-                        await events.RecordAsync(reference, EventRecorder.Warning, ControllerReasons.FailedRescale, readyMessage, cancellationToken);
-                    }
-                }
-
-                var token = await ReadTokenAsync(ns, autoscaler.Spec.Admin.TokenSecretRef, cancellationToken);
-                if (token is null)
-                {
-                    ready = false;
-                    readyMessage = $"Secret {autoscaler.Spec.Admin.TokenSecretRef.Name} (key {autoscaler.Spec.Admin.TokenSecretRef.Key}) not found: min threads cannot be set.";
-                    await events.RecordAsync(reference, EventRecorder.Warning, ControllerReasons.AdminTokenUnavailable, readyMessage, cancellationToken);
-                }
-                else if (targets.Count > 0)
-                {
-                    if (decision.DesiredMinThreads != currentMinThreads)
-                    {
-                        await events.RecordAsync(reference, EventRecorder.Normal, decision.Reason,
-                            $"Min threads: {decision.DesiredMinThreads}; reason: {decision.Message}", cancellationToken);
-                    }
-                    var pushes = await rollout.ConvergeAsync(targets, reported, decision.DesiredMinThreads, token, cancellationToken);
-                    memory.Reported.Observe(pushes, clock.GetUtcNow());
-                    memory.LastPushErrors = pushes.Where(p => p.Error is not null).ToDictionary(p => p.Pod, p => p.Error!);
-                    foreach (var failed in memory.LastPushErrors)
-                    {
-                        metrics.RecordError("pod_admin");
-                        await events.RecordAsync(reference, EventRecorder.Warning, ControllerReasons.FailedSetMinThreads,
-                            $"Pod {failed.Key}: {failed.Value}", cancellationToken);
-                    }
-                }
-            }
-            status.DesiredMinThreads = decision.DesiredMinThreads;
-
-            var applied = memory.Reported.For(targets.Select(t => t.Name));
-            status.CurrentReplicas = currentReplicas;
-            status.DesiredReplicas = decision.DesiredReplicas;
-            status.ReadyPods = targets.Count;
-            status.PodsAtDesiredMinThreads = applied.Values.Count(v => v == decision.DesiredMinThreads);
-            status.Pods = targets.Select(t => new PodMinThreads
-            {
-                Name = t.Name,
-                MinWorkerThreads = applied[t.Name],
-                LastError = memory.LastPushErrors.GetValueOrDefault(t.Name),
-            }).ToList();
-            if (decision.Acts || status.LastDecision?.Reason != decision.Reason)
-            {
-                status.LastDecision = Describe(decision, now);
-            }
-            SetCondition(status, ConditionTypes.Ready, ready, ready ? ControllerReasons.Reconciled : ControllerReasons.FailedRescale, readyMessage, generation, now);
-
-            metrics.RecordDecision(name, decision);
-            metrics.SetState(name, currentReplicas, decision.DesiredReplicas, decision.DesiredMinThreads, status.PodsAtDesiredMinThreads ?? 0);
-            if (decision.Acts)
-            {
-                LogDecision(logger, name, decision.Regime, decision.ReplicaAction, currentReplicas, decision.DesiredReplicas,
-                    decision.MinThreadsAction, currentMinThreads, decision.DesiredMinThreads, decision.Reason, decision.Message, autoscaler.Spec.Mode);
+                var decision = Decide(observed, memory, now);
+                var actError = await ActAsync(autoscaler, observed, decision, memory, now, cancellationToken);
+                Report(autoscaler, observed, decision, actError, memory, conditions, now);
             }
         }
         catch (KubernetesApiException ex)
         {
+            completed = false;
             metrics.RecordError("kubernetes");
-            SetCondition(status, ConditionTypes.Ready, false, "KubernetesApiError", ex.Message, generation, now);
-            LogKubernetesError(logger, name, ex.Message);
+            conditions.Add((ConditionTypes.Ready, false, "KubernetesApiError", ex.Message));
+            LogKubernetesError(logger, memory.Name, ex.Message);
+        }
+
+        await memory.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            memory.Conditions ??= autoscaler.Status?.Conditions;
+            foreach (var (type, value, reason, message) in conditions)
+            {
+                SetCondition(memory, autoscaler, type, value, reason, message, now);
+            }
+            await status.WriteAsync(autoscaler, memory, now, cancellationToken);
         }
         finally
         {
-            autoscaler.Status = status;
-            await WriteStatusAsync(autoscaler, cancellationToken);
-            metrics.RecordReconcile(name, Stopwatch.GetElapsedTime(started));
+            memory.Gate.Release();
         }
+        metrics.RecordReconcile(memory.Name, OperatorMetrics.ReplicaLoop, Stopwatch.GetElapsedTime(started));
+        return completed;
+    }
+
+    /// <summary>What the replica loop saw; null when it found a reason not to decide (set as conditions and events).</summary>
+    private sealed record Observation(
+        AutoscalerPolicy Policy,
+        string Namespace,
+        string Target,
+        int CurrentReplicas,
+        IReadOnlyList<PodTarget> Ready,
+        IReadOnlyList<PodSignals> Signals,
+        string? SignalError);
+
+    private async Task<Observation?> ObserveAsync(ThreadPoolAutoscaler autoscaler, AutoscalerMemory memory, Conditions conditions, CancellationToken cancellationToken)
+    {
+        var spec = autoscaler.Spec;
+        var ns = autoscaler.Metadata.NamespaceProperty ?? "default";
+        var reference = Reference(autoscaler);
+        var validation = SpecValidator.Validate(spec);
+        var clusterErrors = string.IsNullOrWhiteSpace(spec.Prometheus?.Url)
+            ? ["spec.prometheus.url is required in a cluster: the operator reads the pods' CPU from Prometheus."]
+            : Array.Empty<string>();
+        if (validation.Policy is null || clusterErrors.Length > 0)
+        {
+            var message = string.Join(" ", validation.Errors.Concat(clusterErrors));
+            conditions.Add((ConditionTypes.SpecValid, false, ControllerReasons.InvalidSpec, message));
+            await BlockAsync(memory, reference, conditions, ControllerReasons.InvalidSpec, message, "The spec is invalid; nothing is changed until it is fixed.", cancellationToken);
+            return null;
+        }
+        conditions.Add((ConditionTypes.SpecValid, true, ControllerReasons.Reconciled, "The spec is valid."));
+
+        var target = spec.TargetRef.Name;
+        var deployment = await api.GetDeploymentAsync(ns, target, cancellationToken);
+        if (deployment is null)
+        {
+            var message = $"Deployment {target} not found in namespace {ns}.";
+            await BlockAsync(memory, reference, conditions, ControllerReasons.TargetNotFound, message, message, cancellationToken);
+            return null;
+        }
+
+        if (await FindConflictAsync(ns, target, cancellationToken) is { } conflict)
+        {
+            var message = $"{conflict} also scales Deployment {target}: refusing to co-manage it. Remove one of the two.";
+            await BlockAsync(memory, reference, conditions, ControllerReasons.ConflictingAutoscaler, message, message, cancellationToken);
+            return null;
+        }
+        memory.BlockedReason = null;
+
+        var selector = deployment.Spec?.Selector is { } s ? PodShapes.Selector(s) : null;
+        var pods = (await api.ListPodsAsync(ns, selector, cancellationToken)).Items;
+        var running = pods.Where(PodShapes.IsRunning).Select(p => PodShapes.Target(p, spec)).ToList();
+        var ready = pods.Where(PodShapes.IsReady).Select(p => PodShapes.Target(p, spec)).ToList();
+        memory.PodSelector = selector;
+        memory.RunningPods = running;
+        memory.PodsListedAt = clock.GetUtcNow();
+        memory.ReadyPods = ready.Count;
+        memory.CurrentReplicas = deployment.Spec?.Replicas ?? 1;
+        memory.AdminToken = spec.Mode == AutoscalerMode.Enforce ? await ReadTokenAsync(ns, spec.Admin.TokenSecretRef, cancellationToken) : null;
+        if (spec.Mode == AutoscalerMode.Enforce && memory.AdminToken is null)
+        {
+            var message = $"Secret {spec.Admin.TokenSecretRef.Name} (key {spec.Admin.TokenSecretRef.Key}) not found: min threads cannot be set.";
+            await events.RecordAsync(reference, EventRecorder.Warning, ControllerReasons.AdminTokenUnavailable, message, cancellationToken);
+        }
+
+        var (signals, signalError) = await ReadSignalsAsync(spec, ns, ready, cancellationToken);
+        return new Observation(validation.Policy, ns, target, memory.CurrentReplicas, ready, signals, signalError);
+    }
+
+    private Decision Decide(Observation observed, AutoscalerMemory memory, DateTimeOffset now)
+    {
+        var currentMinThreads = memory.MinThreads.Desired ?? observed.Policy.MinThreadsBaseline;
+        var outcome = ScalingDecider.DecideReplicas(
+            new DecisionInput(observed.Policy, observed.Signals, observed.CurrentReplicas, currentMinThreads, now), memory.ReplicaHistory);
+        memory.ReplicaHistory = outcome.History;
+        return outcome.Decision;
+    }
+
+    /// <summary>Applies the replica count in Enforce mode; returns the error message when the change failed.</summary>
+    private async Task<string?> ActAsync(ThreadPoolAutoscaler autoscaler, Observation observed, Decision decision, AutoscalerMemory memory, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (autoscaler.Spec.Mode != AutoscalerMode.Enforce || decision.DesiredReplicas == observed.CurrentReplicas)
+        {
+            return null;
+        }
+        var reference = Reference(autoscaler);
+        try
+        {
+            await replicas.ScaleAsync(observed.Namespace, observed.Target, decision.DesiredReplicas, cancellationToken);
+            memory.LastScaleTime = now;
+            memory.CurrentReplicas = decision.DesiredReplicas;
+            await events.RecordAsync(reference, EventRecorder.Normal, decision.Reason, $"New size: {decision.DesiredReplicas}; reason: {decision.Message}", cancellationToken);
+            return null;
+        }
+        catch (KubernetesApiException ex)
+        {
+            metrics.RecordError("kubernetes");
+            var message = $"Could not scale {observed.Target}: {ex.Message}";
+            await events.RecordAsync(reference, EventRecorder.Warning, ControllerReasons.FailedRescale, message, cancellationToken);
+            return message;
+        }
+    }
+
+    private void Report(ThreadPoolAutoscaler autoscaler, Observation observed, Decision decision, string? actError, AutoscalerMemory memory, Conditions conditions, DateTimeOffset now)
+    {
+        var enforce = autoscaler.Spec.Mode == AutoscalerMode.Enforce;
+        var metricsMessage = observed.SignalError ?? decision.Regime switch
+        {
+            Regime.Unknown => decision.Message,
+            _ => $"Fresh signals for {decision.Signals.PodsWithData} of {observed.Ready.Count} ready pods.",
+        };
+        var metricsReason = observed.SignalError is not null ? ControllerReasons.PrometheusUnavailable
+            : decision.Regime == Regime.Unknown ? decision.Reason : ControllerReasons.SignalsFresh;
+        conditions.Add((ConditionTypes.MetricsAvailable, observed.SignalError is null && decision.Regime != Regime.Unknown, metricsReason, metricsMessage));
+        conditions.Add((ConditionTypes.ScalingActive, enforce, enforce ? ControllerReasons.Enforcing : ControllerReasons.ObserveMode,
+            enforce ? "Decisions are applied." : "Observe mode: decisions are reported, nothing is changed."));
+        var limited = decision.Reason is DecisionReasons.AtMaxReplicas or DecisionReasons.AtMinReplicas
+            || memory.MinThreads.Latest?.Reason == DecisionReasons.AtMaxMinThreads;
+        var limitedBy = decision.Reason is DecisionReasons.AtMaxReplicas or DecisionReasons.AtMinReplicas ? decision : memory.MinThreads.Latest;
+        conditions.Add((ConditionTypes.ScalingLimited, limited, limited ? limitedBy!.Reason : ControllerReasons.WithinBounds,
+            limited ? limitedBy!.Message : "Desired values are within the bounds."));
+        var ready = actError is null && (!enforce || memory.AdminToken is not null);
+        var readyMessage = actError ?? (ready ? "Reconciled." : "The admin token Secret is missing: min threads cannot be set.");
+        conditions.Add((ConditionTypes.Ready, ready,
+            ready ? ControllerReasons.Reconciled : actError is not null ? ControllerReasons.FailedRescale : ControllerReasons.AdminTokenUnavailable, readyMessage));
+
+        if (decision.Acts || memory.LastReplicaDecision?.Reason != decision.Reason)
+        {
+            memory.LastReplicaDecision = decision;
+            memory.LastReplicaDecisionTime = now;
+        }
+        metrics.RecordDecision(memory.Name, OperatorMetrics.ReplicaLoop, decision);
+        metrics.SetReplicaState(memory.Name, observed.CurrentReplicas, decision.DesiredReplicas);
+        metrics.SetReplicaInputs(memory.Name, decision, observed.Policy);
+        if (decision.Acts)
+        {
+            LogDecision(logger, memory.Name, decision.Regime, decision.ReplicaAction, observed.CurrentReplicas, decision.DesiredReplicas,
+                decision.Reason, decision.Message, autoscaler.Spec.Mode);
+        }
+    }
+
+    private async Task BlockAsync(AutoscalerMemory memory, V1ObjectReference reference, Conditions conditions, string reason, string message, string readyMessage,
+        CancellationToken cancellationToken)
+    {
+        memory.BlockedReason = reason;
+        conditions.Add((ConditionTypes.Ready, false, reason, readyMessage));
+        conditions.Add((ConditionTypes.ScalingActive, false, reason, message));
+        await events.RecordAsync(reference, EventRecorder.Warning, reason, message, cancellationToken);
     }
 
     private async Task<(IReadOnlyList<PodSignals> Signals, string? Error)> ReadSignalsAsync(
@@ -231,14 +242,14 @@ public sealed partial class AutoscalerReconciler(
 
     private async Task<string?> FindConflictAsync(string ns, string target, CancellationToken cancellationToken)
     {
-        var hpas = await api.ListAsync<HorizontalPodAutoscaler>(KubeResource.HorizontalPodAutoscalers, ns, cancellationToken: cancellationToken);
+        var hpas = await api.ListHorizontalPodAutoscalersAsync(ns, cancellationToken);
         if (hpas.Items.FirstOrDefault(h => Targets(h.Spec.ScaleTargetRef, target)) is { } hpa)
         {
             return $"HorizontalPodAutoscaler {hpa.Metadata.Name}";
         }
         try
         {
-            var scaledObjects = await api.ListAsync<ScaledObject>(KubeResource.ScaledObjects, ns, cancellationToken: cancellationToken);
+            var scaledObjects = await api.ListScaledObjectsAsync(ns, cancellationToken);
             if (scaledObjects.Items.FirstOrDefault(o => Targets(o.Spec.ScaleTargetRef, target)) is { } keda)
             {
                 return $"KEDA ScaledObject {keda.Metadata.Name}";
@@ -251,108 +262,39 @@ public sealed partial class AutoscalerReconciler(
         return null;
 
         // KEDA's scaleTargetRef omits kind for Deployments; the HPA's names it.
-        static bool Targets(CrossVersionObjectReference? reference, string name) =>
+        static bool Targets(V2CrossVersionObjectReference? reference, string name) =>
             reference?.Name == name && (reference.Kind is null or "Deployment");
     }
 
     private async Task<string?> ReadTokenAsync(string ns, SecretKeyReference reference, CancellationToken cancellationToken)
     {
-        var secret = await api.GetAsync<Secret>(KubeResource.Secrets, ns, reference.Name, cancellationToken);
-        if (secret?.Data?.GetValueOrDefault(reference.Key) is not { } encoded)
+        var secret = await api.GetSecretAsync(ns, reference.Name, cancellationToken);
+        // The client decodes the Secret's base64 values.
+        if (secret?.Data is null || !secret.Data.TryGetValue(reference.Key, out var value) || value is null)
         {
             return null;
         }
-        try
-        {
-            var token = Encoding.UTF8.GetString(Convert.FromBase64String(encoded)).Trim();
-            return token.Length == 0 ? null : token;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
+        var token = Encoding.UTF8.GetString(value).Trim();
+        return token.Length == 0 ? null : token;
     }
 
-    private async Task WriteStatusAsync(ThreadPoolAutoscaler autoscaler, CancellationToken cancellationToken)
-    {
-        var ns = autoscaler.Metadata.Namespace;
-        var name = autoscaler.Metadata.Name!;
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await api.ReplaceStatusAsync(KubeResource.ThreadPoolAutoscalers, ns, name, autoscaler, cancellationToken);
-                return;
-            }
-            catch (ConflictException) when (attempt < 4)
-            {
-                // Someone changed the object (a spec edit): take its latest version and write our status onto it.
-                var latest = await api.GetAsync<ThreadPoolAutoscaler>(KubeResource.ThreadPoolAutoscalers, ns, name, cancellationToken);
-                if (latest is null)
-                {
-                    return;
-                }
-                latest.Status = autoscaler.Status;
-                autoscaler = latest;
-            }
-            catch (KubernetesApiException ex)
-            {
-                metrics.RecordError("kubernetes");
-                LogKubernetesError(logger, $"{ns}/{name}", $"status update failed: {ex.Message}");
-                return;
-            }
-        }
-    }
+    internal static void SetCondition(AutoscalerMemory memory, ThreadPoolAutoscaler autoscaler, string type, bool value, string reason, string message, DateTimeOffset now) =>
+        memory.Conditions = ConditionList.Set(memory.Conditions, type, value, reason, message, autoscaler.Metadata.Generation, now);
 
-    private static void SetCondition(ThreadPoolAutoscalerStatus status, string type, bool value, string reason, string message, long? generation, DateTimeOffset now) =>
-        status.Conditions = ConditionList.Set(status.Conditions, type, value, reason, message, generation, now);
-
-    private static ObjectReference Reference(ThreadPoolAutoscaler autoscaler) => new()
+    internal static V1ObjectReference Reference(ThreadPoolAutoscaler autoscaler) => new()
     {
         ApiVersion = autoscaler.ApiVersion,
         Kind = autoscaler.Kind,
         Name = autoscaler.Metadata.Name,
-        Namespace = autoscaler.Metadata.Namespace,
+        NamespaceProperty = autoscaler.Metadata.NamespaceProperty,
         Uid = autoscaler.Metadata.Uid,
         ResourceVersion = autoscaler.Metadata.ResourceVersion,
     };
 
-    private static LastDecision Describe(Decision decision, DateTimeOffset now) => new()
-    {
-        Time = now,
-        ReplicaAction = decision.ReplicaAction.ToString(),
-        MinThreadsAction = decision.MinThreadsAction.ToString(),
-        Reason = decision.Reason,
-        Message = decision.Message,
-        Signals = new DecisionSignalsStatus
-        {
-            CpuUtilization = Format(decision.Signals.CpuUtilization),
-            SchedulingDelayP90Milliseconds = Format(decision.Signals.SchedulingDelaySeconds * 1000),
-            QueueLength = Format(decision.Signals.QueueLength),
-            ThreadCount = Format(decision.Signals.ThreadCount),
-            RequestRate = Format(decision.Signals.RequestRate),
-            LatencyP95Milliseconds = Format(decision.Signals.LatencyP95Seconds * 1000),
-            PodsWithData = decision.Signals.PodsWithData,
-        },
-    };
-
-    private static string? Format(double? value) => value?.ToString("0.###", CultureInfo.InvariantCulture);
-
-    private sealed class AutoscalerMemory(string name)
-    {
-        public string Name { get; } = name;
-
-        public RecommendationHistory History { get; set; } = RecommendationHistory.Empty;
-
-        public ReportedMinThreads Reported { get; } = new();
-
-        public Dictionary<string, string> LastPushErrors { get; set; } = [];
-    }
-
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "{Autoscaler} {Regime}: replicas {ReplicaAction} {CurrentReplicas} -> {DesiredReplicas}, min threads {MinThreadsAction} {CurrentMinThreads} -> {DesiredMinThreads}; {Reason}: {Explanation} ({Mode})")]
+        Message = "{Autoscaler} {Regime}: replicas {ReplicaAction} {CurrentReplicas} -> {DesiredReplicas}; {Reason}: {Explanation} ({Mode})")]
     private static partial void LogDecision(ILogger logger, string autoscaler, Regime regime, ReplicaAction replicaAction, int currentReplicas, int desiredReplicas,
-        MinThreadsAction minThreadsAction, int currentMinThreads, int desiredMinThreads, string reason, string explanation, AutoscalerMode mode);
+        string reason, string explanation, AutoscalerMode mode);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Autoscaler}: Kubernetes API error: {Error}")]
     private static partial void LogKubernetesError(ILogger logger, string autoscaler, string error);

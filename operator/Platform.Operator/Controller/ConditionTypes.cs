@@ -1,4 +1,4 @@
-using Platform.Operator.Kubernetes;
+using k8s.Models;
 
 namespace Platform.Operator.Controller;
 
@@ -10,8 +10,11 @@ public static class ConditionTypes
 
     public const string SpecValid = "SpecValid";
 
-    /// <summary>Fresh signals for every ready pod.</summary>
+    /// <summary>Fresh Prometheus signals for every ready pod (the replica loop's input).</summary>
     public const string MetricsAvailable = "MetricsAvailable";
+
+    /// <summary>Running pods answered on their control ports (the min-threads loop's input).</summary>
+    public const string PodSignalsAvailable = "PodSignalsAvailable";
 
     /// <summary>True while the operator may act: Enforce mode, target found, no other autoscaler on it.</summary>
     public const string ScalingActive = "ScalingActive";
@@ -44,13 +47,13 @@ public static class ControllerReasons
 /// </summary>
 public static class ConditionList
 {
-    public static List<Condition> Set(List<Condition>? conditions, string type, bool status, string reason, string message, long? generation, DateTimeOffset now)
+    public static List<V1Condition> Set(List<V1Condition>? conditions, string type, bool status, string reason, string message, long? generation, DateTimeOffset now)
     {
-        var list = conditions is null ? [] : new List<Condition>(conditions);
+        var list = conditions is null ? [] : new List<V1Condition>(conditions);
         var value = status ? "True" : "False";
         var existing = list.FindIndex(c => c.Type == type);
-        var transition = existing >= 0 && list[existing].Status == value ? list[existing].LastTransitionTime : now;
-        var condition = new Condition
+        var transition = existing >= 0 && list[existing].Status == value ? list[existing].LastTransitionTime : now.UtcDateTime;
+        var condition = new V1Condition
         {
             Type = type,
             Status = value,
@@ -70,5 +73,5 @@ public static class ConditionList
         return list;
     }
 
-    public static Condition? Find(IEnumerable<Condition>? conditions, string type) => conditions?.FirstOrDefault(c => c.Type == type);
+    public static V1Condition? Find(IEnumerable<V1Condition>? conditions, string type) => conditions?.FirstOrDefault(c => c.Type == type);
 }

@@ -3,18 +3,19 @@ using System.Collections.Immutable;
 namespace Platform.Operator.Decisions;
 
 /// <summary>What one decision recommended before stabilisation: the raw want, not what was applied.</summary>
-public readonly record struct TimedRecommendation(DateTimeOffset Time, int Replicas, int MinThreads);
+public readonly record struct TimedRecommendation(DateTimeOffset Time, int Value);
 
 /// <summary>Pods added by one decision; the scale-up limit counts them per period.</summary>
 public readonly record struct ScaleUpEvent(DateTimeOffset Time, int AddedReplicas);
 
 /// <summary>
-/// The anti-flap memory of one autoscaler, as an immutable value: the controller keeps one per autoscaler
-/// (as the HPA keeps its recommendations per key) and passes it back in with every decision.
+/// The anti-flap memory of one knob of one autoscaler, as an immutable value: the controller keeps one
+/// per knob and autoscaler (as the HPA keeps its recommendations per key) and passes it back in with every
+/// decision of that knob.
 /// </summary>
 /// <param name="ObservedSince">
 /// Since when recommendations have been recorded without a gap as long as the windows. A reduction needs
-/// a full scale-down window of them, so a restarted operator does not scale in on its first decision.
+/// a full scale-down window of them, so a restarted operator does not reduce anything on its first decision.
 /// </param>
 public sealed record RecommendationHistory(
     ImmutableArray<TimedRecommendation> Recommendations,
@@ -29,8 +30,7 @@ public sealed record RecommendationHistory(
     /// reduction happens only once every recent recommendation agrees with it (the HPA's stabilisation),
     /// and not before a whole scale-down window has been observed.
     /// </summary>
-    internal int Stabilize(
-        Func<TimedRecommendation, int> value, int current, int recommendation, DateTimeOffset now, TimeSpan upWindow, TimeSpan downWindow)
+    internal int Stabilize(int current, int recommendation, DateTimeOffset now, TimeSpan upWindow, TimeSpan downWindow)
     {
         var lowest = recommendation;
         var highest = recommendation;
@@ -38,12 +38,12 @@ public sealed record RecommendationHistory(
         {
             if (past.Time > now - upWindow)
             {
-                lowest = Math.Min(lowest, value(past));
+                lowest = Math.Min(lowest, past.Value);
             }
 
             if (past.Time > now - downWindow)
             {
-                highest = Math.Max(highest, value(past));
+                highest = Math.Max(highest, past.Value);
             }
         }
 
@@ -53,6 +53,10 @@ public sealed record RecommendationHistory(
 
     internal bool HasObserved(TimeSpan window, DateTimeOffset now) => ObservedSince is { } since && now - since >= window;
 
+    /// <summary>How much of <paramref name="window"/> has been observed; null once all of it has.</summary>
+    internal TimeSpan? ObservedPartOf(TimeSpan window, DateTimeOffset now) =>
+        HasObserved(window, now) ? null : now - (ObservedSince ?? now);
+
     /// <summary>Pods added within the period that ends now.</summary>
     internal int AddedWithin(TimeSpan period, DateTimeOffset now) => ScaleUps.Where(e => e.Time > now - period).Sum(e => e.AddedReplicas);
 
@@ -60,15 +64,13 @@ public sealed record RecommendationHistory(
     /// Drops what no window can see any more, so the history stays small. When nothing is left, the
     /// observation starts again now: a gap longer than the windows (an outage) proves no quiet window.
     /// </summary>
-    internal RecommendationHistory Prune(DateTimeOffset now, AutoscalerPolicy policy)
+    internal RecommendationHistory Prune(DateTimeOffset now, TimeSpan upWindow, TimeSpan downWindow, TimeSpan scaleUpPeriod)
     {
-        var longestWindow = policy.ScaleUpStabilizationWindow > policy.ScaleDownStabilizationWindow
-            ? policy.ScaleUpStabilizationWindow
-            : policy.ScaleDownStabilizationWindow;
+        var longestWindow = upWindow > downWindow ? upWindow : downWindow;
         var recommendations = Recommendations.Where(r => r.Time > now - longestWindow).ToImmutableArray();
         return new RecommendationHistory(
             recommendations,
-            ScaleUps.Where(e => e.Time > now - policy.ScaleUpPeriod).ToImmutableArray(),
+            ScaleUps.Where(e => e.Time > now - scaleUpPeriod).ToImmutableArray(),
             recommendations.IsEmpty ? now : ObservedSince ?? now);
     }
 

@@ -25,6 +25,8 @@ public static partial class SpecValidator
     public const double MaxTolerance = 0.5;
     public const int MaxStabilizationWindowSeconds = 3600;
     public const int MaxScaleUpPeriodSeconds = 1800;
+    public const int MinPodSignalIntervalMilliseconds = 200;
+    public const int MaxPodSignalIntervalMilliseconds = 60_000;
 
     public static SpecValidation Validate(ThreadPoolAutoscalerSpec spec)
     {
@@ -71,7 +73,8 @@ public static partial class SpecValidator
             errors.Add($"spec.minThreads.baseline ({threads.Baseline}) must not exceed spec.minThreads.max ({threads.Max})");
         }
 
-        InRange(errors, "spec.minThreads.step", threads.Step, 1, 1000);
+        InRange(errors, "spec.podSignals.port", spec.PodSignals.Port, 1, 65535);
+        InRange(errors, "spec.podSignals.intervalMilliseconds", spec.PodSignals.IntervalMilliseconds, MinPodSignalIntervalMilliseconds, MaxPodSignalIntervalMilliseconds);
         InRange(errors, "spec.cpu.targetUtilizationPercent", spec.Cpu.TargetUtilizationPercent, 1, 100);
 
         var starvation = spec.Starvation;
@@ -119,7 +122,6 @@ public static partial class SpecValidator
             MaxReplicas: replicas.Max,
             MinThreadsBaseline: threads.Baseline,
             MinThreadsMax: threads.Max,
-            MinThreadsStep: threads.Step,
             TargetCpuUtilization: spec.Cpu.TargetUtilizationPercent / 100.0,
             StarvationQueueLength: starvation.QueueLengthThreshold,
             StarvationSchedulingDelay: TimeSpan.FromMilliseconds(starvation.SchedulingDelayThresholdMilliseconds),
@@ -129,7 +131,8 @@ public static partial class SpecValidator
             ScaleUpLimitPercent: behavior.ScaleUpLimitPercent,
             ScaleUpLimitPods: behavior.ScaleUpLimitPods,
             ScaleUpPeriod: TimeSpan.FromSeconds(behavior.ScaleUpPeriodSeconds),
-            MaxStaleness: TimeSpan.FromSeconds(prometheus.MaxStalenessSeconds));
+            MaxStaleness: TimeSpan.FromSeconds(prometheus.MaxStalenessSeconds),
+            PodSignalInterval: TimeSpan.FromMilliseconds(spec.PodSignals.IntervalMilliseconds));
         return new SpecValidation(policy, errors);
     }
 
@@ -138,7 +141,7 @@ public static partial class SpecValidator
         new (string Path, bool IsNull)[]
         {
             ("spec.targetRef", spec.TargetRef is null), ("spec.prometheus", spec.Prometheus is null),
-            ("spec.minThreads", spec.MinThreads is null), ("spec.replicas", spec.Replicas is null), ("spec.cpu", spec.Cpu is null),
+            ("spec.minThreads", spec.MinThreads is null), ("spec.podSignals", spec.PodSignals is null), ("spec.replicas", spec.Replicas is null), ("spec.cpu", spec.Cpu is null),
             ("spec.starvation", spec.Starvation is null), ("spec.behavior", spec.Behavior is null), ("spec.admin", spec.Admin is null),
             ("spec.admin.tokenSecretRef", spec.Admin is { TokenSecretRef: null }),
         }.Where(section => section.IsNull).Select(section => $"{section.Path} must be set").ToList();

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
+using k8s;
 using Platform.Operator.Api;
 using Platform.Operator.Decisions;
-using Platform.Operator.Kubernetes;
 using Platform.Operator.Local;
 
 namespace Platform.Operator.Hosting;
@@ -15,13 +15,13 @@ public static class OperatorCommand
     public static RootCommand Create(Func<OperatorSettings, CancellationToken, Task<int>> run)
     {
         var local = new Option<bool>("--local") { Description = "Run without a cluster: targets are API base URLs; only min threads change, replica decisions are reported." };
-        var targets = new Option<string[]>("--target") { Description = "Base URL of an API process (local mode; repeat for several).", AllowMultipleArgumentsPerToken = true };
-        var metricsUrls = new Option<string[]>("--metrics-url") { Description = "Each target's metrics URL, in --target order (e.g. the API's dedicated-thread metrics port). Default: TARGET/metrics.", AllowMultipleArgumentsPerToken = true };
+        var targets = new Option<string[]>("--target") { Description = "Base URL of an API process's control listener (Control__Port; local mode; repeat for several): its /metrics and /admin answer while the pool is starved.", AllowMultipleArgumentsPerToken = true };
+        var metricsUrls = new Option<string[]>("--metrics-url") { Description = "Each target's metrics URL, in --target order, when it is not TARGET/metrics.", AllowMultipleArgumentsPerToken = true };
         var prometheus = new Option<string?>("--prometheus-url") { Description = "Prometheus base URL (local mode). Without it, the targets' /metrics are scraped directly." };
         var spec = new Option<FileInfo?>("--spec") { Description = "A ThreadPoolAutoscaler manifest (YAML) whose spec sets the bounds (local mode). Defaults apply without it." };
         var tokenFile = new Option<FileInfo?>("--admin-token-file") { Description = "File holding the API's admin token (local mode). Or set PLATFORM_ADMIN_TOKEN." };
         var listen = new Option<string>("--listen") { Description = "Where to serve /metrics and /healthz.", DefaultValueFactory = _ => "http://127.0.0.1:8081" };
-        var kubeconfig = new Option<FileInfo?>("--kubeconfig") { Description = "Run outside the cluster with this kubeconfig (cluster mode). In a pod, the service account is used." };
+        var kubeconfig = new Option<FileInfo?>("--kubeconfig") { Description = "Run outside the cluster with this kubeconfig (cluster mode). Without it: the files of $KUBECONFIG, merged, else ~/.kube/config; in a pod, the service account." };
         var watchNamespace = new Option<string?>("--namespace") { Description = "Watch ThreadPoolAutoscalers in this namespace only (cluster mode). Default: all namespaces." };
         var leaseNamespace = new Option<string?>("--lease-namespace") { Description = "Namespace of the leader-election Lease (cluster mode). Default: the operator's own namespace." };
         var leaseName = new Option<string>("--lease-name") { Description = "Name of the leader-election Lease.", DefaultValueFactory = _ => "platform-operator" };
@@ -109,7 +109,7 @@ public static class OperatorCommand
             var documents = YamlJson.ConvertDocuments(File.ReadAllText(file.FullName));
             var node = documents.FirstOrDefault(d => d?["kind"]?.GetValue<string>() == ThreadPoolAutoscaler.KindName)
                 ?? throw new UsageException($"--spec '{file.Name}' holds no {ThreadPoolAutoscaler.KindName}.");
-            var autoscaler = node.Deserialize<ThreadPoolAutoscaler>(KubeJson.Options)!;
+            var autoscaler = KubernetesJson.Deserialize<ThreadPoolAutoscaler>(node);
             var localSpec = autoscaler.Spec;
             // Local mode has no Deployment or Secret; fill the references so validation is about the bounds.
             if (string.IsNullOrEmpty(localSpec.TargetRef.Name))

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Platform.Operator.Kubernetes;
@@ -40,10 +41,10 @@ public sealed class EventRecorder
 
     /// <param name="type"><see cref="Normal"/> or <see cref="Warning"/>.</param>
     /// <param name="reason">A short UpperCamelCase cause, e.g. "ScaledUp".</param>
-    public async Task RecordAsync(ObjectReference involvedObject, string type, string reason, string message, CancellationToken cancellationToken = default)
+    public async Task RecordAsync(V1ObjectReference involvedObject, string type, string reason, string message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(involvedObject);
-        var key = new EventKey(involvedObject.Namespace, involvedObject.Kind, involvedObject.Name, involvedObject.Uid, type, reason, message);
+        var key = new EventKey(involvedObject.NamespaceProperty, involvedObject.Kind, involvedObject.Name, involvedObject.Uid, type, reason, message);
         await _gate.WaitAsync(cancellationToken);
         try
         {
@@ -59,7 +60,7 @@ public sealed class EventRecorder
         }
         catch (Exception e) when (e is KubernetesApiException or HttpRequestException or TimeoutException)
         {
-            KubernetesLog.EventNotRecorded(_logger, e, reason, involvedObject.Kind, involvedObject.Namespace, involvedObject.Name);
+            KubernetesLog.EventNotRecorded(_logger, e, reason, involvedObject.Kind, involvedObject.NamespaceProperty, involvedObject.Name);
         }
         finally
         {
@@ -73,7 +74,7 @@ public sealed class EventRecorder
         var count = recorded.Count + 1;
         try
         {
-            await _api.PatchMergeAsync<Event>(KubeResource.Events, recorded.Namespace, recorded.Name, new EventCountPatch(count, now), cancellationToken: cancellationToken);
+            await _api.PatchEventAsync(recorded.Namespace, recorded.Name, new EventCountPatch(count, now.UtcDateTime), cancellationToken);
             return recorded with { Count = count, LastTimestamp = now };
         }
         catch (KubernetesApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
@@ -83,26 +84,26 @@ public sealed class EventRecorder
     }
 
     private async Task<RecordedEvent> CreateAsync(
-        ObjectReference involvedObject, string type, string reason, string message, DateTimeOffset now, CancellationToken cancellationToken)
+        V1ObjectReference involvedObject, string type, string reason, string message, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var ns = string.IsNullOrEmpty(involvedObject.Namespace) ? "default" : involvedObject.Namespace;
+        var ns = string.IsNullOrEmpty(involvedObject.NamespaceProperty) ? "default" : involvedObject.NamespaceProperty;
         // Like kubectl's: the object's name plus a unique suffix (random, so a frozen test clock cannot collide).
         var name = $"{involvedObject.Name}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}";
-        var created = await _api.CreateAsync(KubeResource.Events, ns, new Event
+        var created = await _api.CreateEventAsync(new Corev1Event
         {
-            Metadata = new ObjectMeta { Name = name, Namespace = ns },
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns },
             InvolvedObject = involvedObject,
             Type = type,
             Reason = reason,
             Message = message,
             Count = 1,
-            FirstTimestamp = now,
-            LastTimestamp = now,
-            Source = new EventSource { Component = _component },
+            FirstTimestamp = now.UtcDateTime,
+            LastTimestamp = now.UtcDateTime,
+            Source = new V1EventSource { Component = _component },
             ReportingComponent = _component,
             ReportingInstance = _instance,
         }, cancellationToken);
-        return new RecordedEvent(ns, created.Metadata.Name ?? name, created.Count ?? 1, now);
+        return new RecordedEvent(ns, created.Metadata?.Name ?? name, created.Count ?? 1, now);
     }
 
     /// <summary>Drops Events older than the window, and the oldest ones beyond the memory bound.</summary>
@@ -124,5 +125,5 @@ public sealed class EventRecorder
 
     private sealed record RecordedEvent(string Namespace, string Name, int Count, DateTimeOffset LastTimestamp);
 
-    private sealed record EventCountPatch(int Count, DateTimeOffset LastTimestamp);
+    private sealed record EventCountPatch(int Count, DateTime LastTimestamp);
 }

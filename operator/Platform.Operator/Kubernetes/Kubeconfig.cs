@@ -1,261 +1,187 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
-using System.Text;
-using YamlDotNet.Core;
-using YamlDotNet.Serialization;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Authentication;
+using k8s.KubeConfigModels;
+using Platform.Operator.Hosting;
 
 namespace Platform.Operator.Kubernetes;
 
 /// <summary>
-/// Reads one kubeconfig file: the chosen context's cluster (server, CA, insecure-skip-tls-verify), user (token,
-/// tokenFile, client certificate and key as data or files) and namespace. Several files in $KUBECONFIG are not
-/// merged: the first is used. Exec credential plugins and auth providers are refused with a clear message.
+/// Reads kubeconfig files as kubectl does, and lets the library build the chosen context's configuration from them
+/// (token, client certificate, exec credential plugin, CA, insecure-skip-tls-verify, namespace).
 /// </summary>
+/// <remarks>
+/// Three things are done here rather than by the library: several files are merged with each relative path resolved
+/// against the file that holds it (the library resolves every path against the first file), files of $KUBECONFIG
+/// that do not exist are skipped, as kubectl skips them, and a user's <c>tokenFile</c> is honoured (the library's
+/// model has no such field) with the same re-reading as the in-cluster token.
+/// </remarks>
 internal static class Kubeconfig
 {
-    private static readonly IDeserializer Deserializer = new DeserializerBuilder().IgnoreUnmatchedProperties().Build();
-
-    /// <summary>The first file of $KUBECONFIG (a colon-separated list), else ~/.kube/config.</summary>
-    public static string DefaultPath(Func<string, string?> environment)
+    /// <summary>The files of $KUBECONFIG (a colon-separated list), else ~/.kube/config.</summary>
+    public static IReadOnlyList<string> DefaultFiles(Func<string, string?> environment)
     {
         var listed = (environment("KUBECONFIG") ?? "")
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (listed.Length > 0)
         {
-            return listed[0];
+            return listed;
         }
 
         var home = environment("HOME") is { Length: > 0 } fromEnvironment
             ? fromEnvironment
             : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        return Path.Combine(home, ".kube", "config");
+        return [Path.Combine(home, ".kube", "config")];
     }
 
-    public static KubernetesClientConfig Load(string path, string? contextName)
+    /// <summary>
+    /// Merges <paramref name="files"/> (the first to name a cluster, user or context, or to set current-context, wins)
+    /// and configures <paramref name="contextName"/>, else the current context.
+    /// </summary>
+    public static KubernetesClientConfiguration Load(IReadOnlyList<string> files, string? contextName)
     {
-        if (!File.Exists(path))
+        var existing = files.Where(File.Exists).ToList();
+        if (existing.Count == 0)
         {
-            throw new KubernetesConfigException($"kubeconfig {path} does not exist.");
+            throw new KubernetesConfigException(files.Count == 1
+                ? $"kubeconfig {files[0]} does not exist."
+                : $"None of the kubeconfig files exists: {string.Join(", ", files)}.");
         }
 
-        KubeconfigFile file;
+        var source = $"kubeconfig {string.Join(" + ", existing)}";
         try
         {
-            file = Deserializer.Deserialize<KubeconfigFile?>(File.ReadAllText(path)) ?? new KubeconfigFile();
-        }
-        catch (YamlException e)
-        {
-            throw new KubernetesConfigException($"kubeconfig {path} is not valid YAML: {e.Message}", e);
-        }
-
-        // Relative file references are relative to the kubeconfig's own directory, as kubectl resolves them.
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        string Resolve(string file) => Path.Combine(directory, file);
-
-        contextName ??= file.CurrentContext;
-        if (string.IsNullOrEmpty(contextName))
-        {
-            throw new KubernetesConfigException($"kubeconfig {path} has no current-context and no context was named.");
-        }
-
-        var context = file.Contexts.FirstOrDefault(c => c.Name == contextName)?.Context
-            ?? throw new KubernetesConfigException($"kubeconfig {path} has no context '{contextName}'.");
-        var cluster = file.Clusters.FirstOrDefault(c => c.Name == context.Cluster)?.Cluster
-            ?? throw new KubernetesConfigException($"Context '{contextName}' names cluster '{context.Cluster}', which kubeconfig {path} does not define.");
-        var user = context.User is null
-            ? new KubeconfigUser()
-            : file.Users.FirstOrDefault(u => u.Name == context.User)?.User
-                ?? throw new KubernetesConfigException($"Context '{contextName}' names user '{context.User}', which kubeconfig {path} does not define.");
-
-        if (user.Exec is not null)
-        {
-            throw new KubernetesConfigException(
-                $"User '{context.User}' in kubeconfig {path} gets its credentials from an exec plugin ({user.Exec.GetValueOrDefault("command")}), "
-                + "which this client does not support: use a token, tokenFile or client certificate.");
-        }
-
-        if (user.AuthProvider is not null)
-        {
-            throw new KubernetesConfigException(
-                $"User '{context.User}' in kubeconfig {path} uses the auth-provider '{user.AuthProvider.GetValueOrDefault("name")}', "
-                + "which this client does not support: use a token, tokenFile or client certificate.");
-        }
-
-        if (string.IsNullOrEmpty(cluster.Server) || !Uri.TryCreate(cluster.Server, UriKind.Absolute, out var server))
-        {
-            throw new KubernetesConfigException($"Cluster '{context.Cluster}' in kubeconfig {path} has no valid server address: '{cluster.Server}'.");
-        }
-
-        try
-        {
-            return new KubernetesClientConfig
+            K8SConfiguration? merged = null;
+            // The token file of each user as the merge keeps it: from the first file that defines the user.
+            var tokenFiles = new Dictionary<string, string?>(StringComparer.Ordinal);
+            foreach (var file in existing)
             {
-                Server = server,
-                BearerToken = BearerToken(user, Resolve),
-                CertificateAuthorities = CertificateAuthorities(cluster, Resolve),
-                ClientCertificate = ClientCertificate(user, Resolve, context.User),
-                InsecureSkipTlsVerify = cluster.InsecureSkipTlsVerify,
-                Namespace = string.IsNullOrEmpty(context.Namespace) ? "default" : context.Namespace,
-            };
+                var loaded = KubernetesClientConfiguration.LoadKubeConfig(new FileInfo(file), useRelativePaths: false)
+                    ?? throw new KubernetesConfigException($"kubeconfig {file} is empty.");
+                var directory = Path.GetDirectoryName(Path.GetFullPath(file))!;
+                ResolvePaths(loaded, directory);
+                var declared = TokenFiles(file);
+                foreach (var defined in (loaded.Users ?? []).Where(u => u.Name is not null))
+                {
+                    tokenFiles.TryAdd(defined.Name, declared.GetValueOrDefault(defined.Name) is { } tokenFile ? Path.Combine(directory, tokenFile) : null);
+                }
+
+                merged = merged is null ? loaded : Merge(merged, loaded);
+            }
+
+            var (context, user) = Choose(merged!, contextName, source);
+            var tokenFilePath = UseTokenFile(user, tokenFiles);
+            var config = KubernetesClientConfiguration.BuildConfigFromConfigObject(merged, context.Name);
+            if (tokenFilePath is not null)
+            {
+                config.AccessToken = null;
+                config.TokenProvider = new TokenFileAuth(tokenFilePath);
+            }
+
+            config.Namespace = string.IsNullOrEmpty(config.Namespace) ? "default" : config.Namespace;
+            // Loads the client certificate and checks the server address now, so their errors are start-up errors too.
+            using var probe = new k8s.Kubernetes(config);
+            return config;
         }
-        catch (Exception e) when (e is FormatException or CryptographicException or IOException)
+        catch (Exception e) when (e is not KubernetesConfigException)
         {
-            throw new KubernetesConfigException($"Context '{contextName}' of kubeconfig {path} cannot be used: {e.Message}", e);
+            throw new KubernetesConfigException($"{source} cannot be used: {e.Message}", e);
         }
     }
 
-    private static Func<string?>? BearerToken(KubeconfigUser user, Func<string, string> resolve)
+    /// <summary>Relative file references (CA, client certificate and key, an exec command with a path) against <paramref name="directory"/>.</summary>
+    private static void ResolvePaths(K8SConfiguration config, string directory)
     {
-        if (!string.IsNullOrEmpty(user.Token))
+        foreach (var endpoint in (config.Clusters ?? []).Select(c => c.ClusterEndpoint).Where(e => e is not null))
         {
-            var token = user.Token;
-            return () => token;
+            endpoint.CertificateAuthority = Resolve(endpoint.CertificateAuthority, directory);
         }
 
-        if (!string.IsNullOrEmpty(user.TokenFile))
+        foreach (var credentials in (config.Users ?? []).Select(u => u.UserCredentials).Where(c => c is not null))
         {
-            var tokenFile = new TokenFile(resolve(user.TokenFile));
-            tokenFile.Read();
-            return tokenFile.Read;
+            credentials.ClientCertificate = Resolve(credentials.ClientCertificate, directory);
+            credentials.ClientKey = Resolve(credentials.ClientKey, directory);
+            // A bare command name is looked up on PATH; one with a directory in it is relative to the kubeconfig.
+            if (credentials.ExternalExecution?.Command is { } command && command.Contains('/', StringComparison.Ordinal))
+            {
+                credentials.ExternalExecution.Command = Resolve(command, directory);
+            }
         }
-
-        return null;
     }
 
-    private static X509Certificate2Collection CertificateAuthorities(KubeconfigCluster cluster, Func<string, string> resolve)
-    {
-        if (!string.IsNullOrEmpty(cluster.CertificateAuthorityData))
-        {
-            var certificates = new X509Certificate2Collection();
-            certificates.ImportFromPem(DecodeBase64(cluster.CertificateAuthorityData));
-            return certificates.Count > 0
-                ? certificates
-                : throw new KubernetesConfigException("certificate-authority-data holds no PEM certificate.");
-        }
+    private static string? Resolve(string? path, string directory) => string.IsNullOrEmpty(path) ? path : Path.Combine(directory, path);
 
-        return string.IsNullOrEmpty(cluster.CertificateAuthority)
-            ? []
-            : KubernetesClientConfig.ReadCertificates(resolve(cluster.CertificateAuthority));
+    private static K8SConfiguration Merge(K8SConfiguration first, K8SConfiguration next)
+    {
+        first.CurrentContext = string.IsNullOrEmpty(first.CurrentContext) ? next.CurrentContext : first.CurrentContext;
+        first.Clusters = FirstWins(first.Clusters, next.Clusters, c => c.Name);
+        first.Users = FirstWins(first.Users, next.Users, u => u.Name);
+        first.Contexts = FirstWins(first.Contexts, next.Contexts, c => c.Name);
+        return first;
     }
 
-    private static X509Certificate2? ClientCertificate(KubeconfigUser user, Func<string, string> resolve, string? userName)
+    private static List<T> FirstWins<T>(IEnumerable<T>? first, IEnumerable<T>? next, Func<T, string> name) =>
+        [.. (first ?? []).Concat(next ?? []).DistinctBy(name, StringComparer.Ordinal)];
+
+    /// <summary>users[].user.tokenFile of one file, by user name.</summary>
+    private static Dictionary<string, string> TokenFiles(string file)
     {
-        var certificatePem = Pem(user.ClientCertificateData, user.ClientCertificate, resolve);
-        var keyPem = Pem(user.ClientKeyData, user.ClientKey, resolve);
-        if (certificatePem is null && keyPem is null)
+        var tokenFiles = new Dictionary<string, string>(StringComparer.Ordinal);
+        var root = YamlJson.ConvertDocuments(File.ReadAllText(file)).FirstOrDefault();
+        foreach (var entry in root?["users"] as JsonArray ?? [])
+        {
+            if ((string?)entry?["name"] is { } user && (string?)entry["user"]?["tokenFile"] is { Length: > 0 } tokenFile)
+            {
+                tokenFiles.TryAdd(user, tokenFile);
+            }
+        }
+
+        return tokenFiles;
+    }
+
+    /// <summary>
+    /// The chosen context and its user (null when it names none), found as the library finds them (names ignoring
+    /// case); a reference to nothing is refused here, naming it, since the library's messages name neither.
+    /// </summary>
+    private static (Context Context, User? User) Choose(K8SConfiguration config, string? contextName, string source)
+    {
+        var name = contextName ?? config.CurrentContext;
+        if (string.IsNullOrEmpty(name))
+        {
+            throw new KubernetesConfigException($"{source} has no current-context and no context was named.");
+        }
+
+        var context = config.Contexts?.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new KubernetesConfigException($"{source} has no context '{name}'.");
+        var clusterName = context.ContextDetails?.Cluster;
+        if (config.Clusters?.Any(c => string.Equals(c.Name, clusterName, StringComparison.OrdinalIgnoreCase)) != true)
+        {
+            throw new KubernetesConfigException($"Context '{name}' names cluster '{clusterName}', which {source} does not define.");
+        }
+
+        var userName = context.ContextDetails?.User;
+        if (string.IsNullOrEmpty(userName))
+        {
+            return (context, null);
+        }
+
+        var user = config.Users?.FirstOrDefault(u => string.Equals(u.Name, userName, StringComparison.OrdinalIgnoreCase))
+            ?? throw new KubernetesConfigException($"Context '{name}' names user '{userName}', which {source} does not define.");
+        return (context, user);
+    }
+
+    /// <summary>
+    /// When the user has a tokenFile and no token: the file's token, so the library accepts the user, and the file's
+    /// path, so the caller can have it re-read as it rotates. Null otherwise.
+    /// </summary>
+    private static string? UseTokenFile(User? user, Dictionary<string, string?> tokenFiles)
+    {
+        if (user?.UserCredentials is not { } credentials || !string.IsNullOrEmpty(credentials.Token) || tokenFiles.GetValueOrDefault(user.Name) is not { } tokenFile)
         {
             return null;
         }
 
-        if (certificatePem is null || keyPem is null)
-        {
-            throw new KubernetesConfigException($"User '{userName}' has a client certificate or key but not both.");
-        }
-
-        return X509Certificate2.CreateFromPem(certificatePem, keyPem);
-    }
-
-    private static string? Pem(string? base64Data, string? file, Func<string, string> resolve) =>
-        !string.IsNullOrEmpty(base64Data) ? DecodeBase64(base64Data)
-        : !string.IsNullOrEmpty(file) ? File.ReadAllText(resolve(file))
-        : null;
-
-    private static string DecodeBase64(string data) => Encoding.UTF8.GetString(Convert.FromBase64String(data));
-
-    // The kubeconfig's YAML shape (only the fields read above).
-    private sealed class KubeconfigFile
-    {
-        [YamlMember(Alias = "current-context")]
-        public string? CurrentContext { get; set; }
-
-        [YamlMember(Alias = "clusters")]
-        public List<NamedCluster> Clusters { get; set; } = [];
-
-        [YamlMember(Alias = "contexts")]
-        public List<NamedContext> Contexts { get; set; } = [];
-
-        [YamlMember(Alias = "users")]
-        public List<NamedUser> Users { get; set; } = [];
-    }
-
-    private sealed class NamedCluster
-    {
-        [YamlMember(Alias = "name")]
-        public string? Name { get; set; }
-
-        [YamlMember(Alias = "cluster")]
-        public KubeconfigCluster? Cluster { get; set; }
-    }
-
-    private sealed class KubeconfigCluster
-    {
-        [YamlMember(Alias = "server")]
-        public string? Server { get; set; }
-
-        [YamlMember(Alias = "certificate-authority-data")]
-        public string? CertificateAuthorityData { get; set; }
-
-        [YamlMember(Alias = "certificate-authority")]
-        public string? CertificateAuthority { get; set; }
-
-        [YamlMember(Alias = "insecure-skip-tls-verify")]
-        public bool InsecureSkipTlsVerify { get; set; }
-    }
-
-    private sealed class NamedContext
-    {
-        [YamlMember(Alias = "name")]
-        public string? Name { get; set; }
-
-        [YamlMember(Alias = "context")]
-        public KubeconfigContext? Context { get; set; }
-    }
-
-    private sealed class KubeconfigContext
-    {
-        [YamlMember(Alias = "cluster")]
-        public string? Cluster { get; set; }
-
-        [YamlMember(Alias = "user")]
-        public string? User { get; set; }
-
-        [YamlMember(Alias = "namespace")]
-        public string? Namespace { get; set; }
-    }
-
-    private sealed class NamedUser
-    {
-        [YamlMember(Alias = "name")]
-        public string? Name { get; set; }
-
-        [YamlMember(Alias = "user")]
-        public KubeconfigUser? User { get; set; }
-    }
-
-    private sealed class KubeconfigUser
-    {
-        [YamlMember(Alias = "token")]
-        public string? Token { get; set; }
-
-        [YamlMember(Alias = "tokenFile")]
-        public string? TokenFile { get; set; }
-
-        [YamlMember(Alias = "client-certificate-data")]
-        public string? ClientCertificateData { get; set; }
-
-        [YamlMember(Alias = "client-key-data")]
-        public string? ClientKeyData { get; set; }
-
-        [YamlMember(Alias = "client-certificate")]
-        public string? ClientCertificate { get; set; }
-
-        [YamlMember(Alias = "client-key")]
-        public string? ClientKey { get; set; }
-
-        [YamlMember(Alias = "exec")]
-        public Dictionary<string, object?>? Exec { get; set; }
-
-        [YamlMember(Alias = "auth-provider")]
-        public Dictionary<string, object?>? AuthProvider { get; set; }
+        credentials.Token = File.ReadAllText(tokenFile).Trim();
+        return tokenFile;
     }
 }

@@ -1,270 +1,258 @@
-using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
-using System.Text;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
+using k8s;
+using k8s.Autorest;
+using k8s.Exceptions;
+using k8s.Models;
+using Platform.Operator.Api;
 
 namespace Platform.Operator.Kubernetes;
 
-/// <summary>The REST client behind <see cref="IKubernetesApi"/>: JSON over HTTP/1.1, one HttpClient per instance.</summary>
+/// <summary>
+/// <see cref="IKubernetesApi"/> over the official client (<see cref="k8s.Kubernetes"/>): its typed calls for the
+/// built-in resources, its custom-objects calls for the ThreadPoolAutoscaler and KEDA's ScaledObject. What is added
+/// here is the seam's contract: the error vocabulary, null for a 404 on a read, every page of a list, a request
+/// timeout that names the call, and a deadline on watches.
+/// </summary>
 public sealed class KubernetesApiClient : IKubernetesApi, IDisposable
 {
     public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(30);
 
     private const int ListPageSize = 500;
-    private const string MergePatchMediaType = "application/merge-patch+json";
 
     // The server ends each watch after WatchTimeout; a stream that outlives it by WatchGrace is on a dead
-    // connection (nothing else would ever notice one), so it is abandoned with a TimeoutException.
+    // connection (nothing else would notice one on HTTP/1.1), so it is abandoned with a TimeoutException.
     private static readonly TimeSpan WatchTimeout = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan WatchGrace = TimeSpan.FromSeconds(30);
 
-    private readonly HttpClient _http;
-    private readonly Uri _server;
-    private readonly Func<string?>? _bearerToken;
+    private readonly k8s.Kubernetes _client;
     private readonly TimeSpan _requestTimeout;
 
-    public KubernetesApiClient(KubernetesClientConfig config, TimeSpan? requestTimeout = null)
+    /// <param name="config">From <see cref="KubernetesClientConfig"/>, or made by hand (tests).</param>
+    /// <param name="requestTimeout">For every call but the watch; <see cref="DefaultRequestTimeout"/> by default.</param>
+    public KubernetesApiClient(KubernetesClientConfiguration config, TimeSpan? requestTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(config);
-        _http = new HttpClient(config.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan };
-        // Keep a path prefix (API servers behind a proxy) when relative paths are appended.
-        _server = config.Server.AbsoluteUri.EndsWith('/') ? config.Server : new Uri(config.Server.AbsoluteUri + "/");
-        _bearerToken = config.BearerToken;
         _requestTimeout = requestTimeout ?? DefaultRequestTimeout;
-    }
-
-    public async Task<T?> GetAsync<T>(KubeResource resource, string? ns, string name, CancellationToken cancellationToken = default)
-        where T : class
-    {
-        ArgumentNullException.ThrowIfNull(resource);
-        return await SendAsync<T>(HttpMethod.Get, resource.ObjectPath(ns, name), body: null, contentType: null, nullOnNotFound: true, cancellationToken);
-    }
-
-    public async Task<KubeList<T>> ListAsync<T>(KubeResource resource, string? ns, string? labelSelector = null, CancellationToken cancellationToken = default)
-        where T : class
-    {
-        ArgumentNullException.ThrowIfNull(resource);
-        var result = new KubeList<T>();
-        string? continueToken = null;
-        do
+        try
         {
-            var path = resource.CollectionPath(ns) + Query(
-                ("limit", ListPageSize.ToString(CultureInfo.InvariantCulture)),
-                ("labelSelector", labelSelector),
-                ("continue", continueToken));
-            var page = await SendAsync<KubeList<T>>(HttpMethod.Get, path, body: null, contentType: null, nullOnNotFound: false, cancellationToken);
-            result.Items.AddRange(page!.Items);
-            // Every page comes from the same snapshot and carries its resourceVersion.
-            result.Metadata.ResourceVersion = page.Metadata.ResourceVersion;
-            continueToken = page.Metadata.Continue;
+            _client = new k8s.Kubernetes(KubernetesClientConfig.VerifyServerStrictly(config)) { HttpClientTimeout = _requestTimeout };
         }
-        while (!string.IsNullOrEmpty(continueToken));
-
-        return result;
+        catch (Exception e) when (e is KubeConfigException or FormatException or IOException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new KubernetesConfigException($"The Kubernetes client cannot be configured: {e.Message}", e);
+        }
     }
 
-    public async IAsyncEnumerable<WatchEvent<T>> WatchAsync<T>(
-        KubeResource resource,
-        string? ns,
-        string resourceVersion,
-        string? labelSelector = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
-        where T : class
+    public Task<V1Deployment?> GetDeploymentAsync(string ns, string name, CancellationToken cancellationToken = default) =>
+        GetOrNullAsync($"Reading deployment {ns}/{name}",
+            t => _client.AppsV1.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: t), cancellationToken);
+
+    public Task<V1Scale> PatchDeploymentScaleAsync(string ns, string name, int replicas, CancellationToken cancellationToken = default) =>
+        CallAsync($"Scaling deployment {ns}/{name}",
+            t => _client.AppsV1.PatchNamespacedDeploymentScaleAsync(MergePatch(new { spec = new { replicas } }), name, ns, cancellationToken: t),
+            cancellationToken);
+
+    public Task<V1PodList> ListPodsAsync(string ns, string? labelSelector, CancellationToken cancellationToken = default) =>
+        AllPagesAsync<V1PodList, V1Pod>($"Listing pods in {ns}",
+            (page, t) => _client.CoreV1.ListNamespacedPodAsync(ns, continueParameter: page, labelSelector: labelSelector, limit: ListPageSize, cancellationToken: t),
+            cancellationToken);
+
+    public Task<V1Secret?> GetSecretAsync(string ns, string name, CancellationToken cancellationToken = default) =>
+        GetOrNullAsync($"Reading secret {ns}/{name}",
+            t => _client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: t), cancellationToken);
+
+    public Task<V2HorizontalPodAutoscalerList> ListHorizontalPodAutoscalersAsync(string ns, CancellationToken cancellationToken = default) =>
+        AllPagesAsync<V2HorizontalPodAutoscalerList, V2HorizontalPodAutoscaler>($"Listing horizontal pod autoscalers in {ns}",
+            (page, t) => _client.AutoscalingV2.ListNamespacedHorizontalPodAutoscalerAsync(ns, continueParameter: page, limit: ListPageSize, cancellationToken: t),
+            cancellationToken);
+
+    public Task<KubernetesList<ScaledObject>> ListScaledObjectsAsync(string ns, CancellationToken cancellationToken = default) =>
+        AllPagesAsync<KubernetesList<ScaledObject>, ScaledObject>($"Listing KEDA scaled objects in {ns}",
+            (page, t) => _client.CustomObjects.ListNamespacedCustomObjectAsync<KubernetesList<ScaledObject>>(
+                ScaledObject.Group, ScaledObject.Version, ns, ScaledObject.Plural, continueParameter: page, limit: ListPageSize, cancellationToken: t),
+            cancellationToken);
+
+    public Task<ThreadPoolAutoscaler?> GetAutoscalerAsync(string ns, string name, CancellationToken cancellationToken = default) =>
+        GetOrNullAsync($"Reading {ThreadPoolAutoscaler.Plural} {ns}/{name}",
+            t => _client.CustomObjects.GetNamespacedCustomObjectAsync<ThreadPoolAutoscaler>(
+                ThreadPoolAutoscaler.Group, ThreadPoolAutoscaler.Version, ns, ThreadPoolAutoscaler.Plural, name, t),
+            cancellationToken);
+
+    public Task<KubernetesList<ThreadPoolAutoscaler>> ListAutoscalersAsync(string? ns, CancellationToken cancellationToken = default) =>
+        AllPagesAsync<KubernetesList<ThreadPoolAutoscaler>, ThreadPoolAutoscaler>($"Listing {ThreadPoolAutoscaler.Plural} in {ns ?? "all namespaces"}",
+            (page, t) => ns is null
+                ? _client.CustomObjects.ListCustomObjectForAllNamespacesAsync<KubernetesList<ThreadPoolAutoscaler>>(
+                    ThreadPoolAutoscaler.Group, ThreadPoolAutoscaler.Version, ThreadPoolAutoscaler.Plural, continueParameter: page, limit: ListPageSize, cancellationToken: t)
+                : _client.CustomObjects.ListNamespacedCustomObjectAsync<KubernetesList<ThreadPoolAutoscaler>>(
+                    ThreadPoolAutoscaler.Group, ThreadPoolAutoscaler.Version, ns, ThreadPoolAutoscaler.Plural, continueParameter: page, limit: ListPageSize, cancellationToken: t),
+            cancellationToken);
+
+    public async IAsyncEnumerable<(WatchEventType Type, ThreadPoolAutoscaler Object)> WatchAutoscalersAsync(
+        string? ns, string resourceVersion, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(resource);
         ArgumentException.ThrowIfNullOrEmpty(resourceVersion);
-        var path = resource.CollectionPath(ns) + Query(
-            ("watch", "1"),
-            ("allowWatchBookmarks", "true"),
-            ("resourceVersion", resourceVersion),
-            ("labelSelector", labelSelector),
-            ("timeoutSeconds", ((int)WatchTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture)));
+        var what = $"Watch of {ThreadPoolAutoscaler.Plural} in {ns ?? "all namespaces"}";
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(WatchTimeout + WatchGrace);
+        // The client reports an ERROR event (a Status) here and reads on; the server ends the stream after one.
+        Exception? streamError = null;
+        var timeoutSeconds = (int)WatchTimeout.TotalSeconds;
+        var events = ns is null
+            ? _client.CustomObjects.WatchListCustomObjectForAllNamespacesAsync(ThreadPoolAutoscaler.Group, ThreadPoolAutoscaler.Version, ThreadPoolAutoscaler.Plural,
+                allowWatchBookmarks: true, resourceVersion: resourceVersion, timeoutSeconds: timeoutSeconds, onError: e => streamError ??= e, cancellationToken: deadline.Token)
+            : _client.CustomObjects.WatchListNamespacedCustomObjectAsync(ThreadPoolAutoscaler.Group, ThreadPoolAutoscaler.Version, ns, ThreadPoolAutoscaler.Plural,
+                allowWatchBookmarks: true, resourceVersion: resourceVersion, timeoutSeconds: timeoutSeconds, onError: e => streamError ??= e, cancellationToken: deadline.Token);
 
-        using var response = await OpenWatchAsync(path, deadline.Token, cancellationToken);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(deadline.Token), Encoding.UTF8);
-        while (await ReadWatchLineAsync(reader, path, deadline.Token, cancellationToken) is { } line)
+        await using var enumerator = events.GetAsyncEnumerator(deadline.Token);
+        while (true)
         {
-            if (line.Length == 0)
+            bool more;
+            try
             {
-                continue;
+                more = await enumerator.MoveNextAsync();
+            }
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"{what} outlived its {WatchTimeout.TotalSeconds:0} s timeout: the connection is presumed dead.", e);
+            }
+            catch (Exception e) when (Map(what, e) is { } mapped)
+            {
+                throw mapped;
             }
 
-            var watchEvent = ParseWatchEvent<T>(line);
-            if (watchEvent.Error?.Code == (int)HttpStatusCode.Gone)
+            if (streamError is not null)
             {
-                throw new ResourceVersionTooOldException(watchEvent.Error, $"Watch {path}: {watchEvent.Error.Message}");
+                throw StreamError(what, streamError);
             }
 
-            yield return watchEvent;
+            if (!more)
+            {
+                yield break;
+            }
+
+            var (type, obj) = enumerator.Current;
+            yield return (type, KubernetesJson.Deserialize<ThreadPoolAutoscaler>((JsonElement)obj));
         }
     }
 
-    public async Task<T> PatchMergeAsync<T>(
-        KubeResource resource, string? ns, string name, object patch, string? subresource = null, CancellationToken cancellationToken = default)
-        where T : class
+    public Task<ThreadPoolAutoscaler> ReplaceAutoscalerStatusAsync(ThreadPoolAutoscaler autoscaler, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(resource);
-        ArgumentNullException.ThrowIfNull(patch);
-        return (await SendAsync<T>(HttpMethod.Patch, resource.ObjectPath(ns, name, subresource), patch, MergePatchMediaType, nullOnNotFound: false, cancellationToken))!;
+        ArgumentNullException.ThrowIfNull(autoscaler);
+        var (ns, name) = (autoscaler.Metadata.NamespaceProperty, autoscaler.Metadata.Name);
+        return CallAsync($"Writing the status of {ThreadPoolAutoscaler.Plural} {ns}/{name}",
+            t => _client.CustomObjects.ReplaceNamespacedCustomObjectStatusAsync<ThreadPoolAutoscaler>(
+                autoscaler, ThreadPoolAutoscaler.Group, ThreadPoolAutoscaler.Version, ns, ThreadPoolAutoscaler.Plural, name, cancellationToken: t),
+            cancellationToken);
     }
 
-    public async Task<T> ReplaceStatusAsync<T>(KubeResource resource, string? ns, string name, T obj, CancellationToken cancellationToken = default)
-        where T : class
+    public Task<Corev1Event> CreateEventAsync(Corev1Event coreEvent, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(resource);
-        ArgumentNullException.ThrowIfNull(obj);
-        return (await SendAsync<T>(HttpMethod.Put, resource.ObjectPath(ns, name, "status"), obj, "application/json", nullOnNotFound: false, cancellationToken))!;
+        ArgumentNullException.ThrowIfNull(coreEvent);
+        var ns = coreEvent.Metadata.NamespaceProperty;
+        return CallAsync($"Creating an event in {ns}",
+            t => _client.CoreV1.CreateNamespacedEventAsync(coreEvent, ns, cancellationToken: t), cancellationToken);
     }
 
-    public async Task<T> CreateAsync<T>(KubeResource resource, string? ns, T obj, CancellationToken cancellationToken = default)
-        where T : class
+    public Task<Corev1Event> PatchEventAsync(string ns, string name, object patch, CancellationToken cancellationToken = default) =>
+        CallAsync($"Updating event {ns}/{name}",
+            t => _client.CoreV1.PatchNamespacedEventAsync(MergePatch(patch), name, ns, cancellationToken: t), cancellationToken);
+
+    public Task<V1Lease?> GetLeaseAsync(string ns, string name, CancellationToken cancellationToken = default) =>
+        GetOrNullAsync($"Reading lease {ns}/{name}",
+            t => _client.CoordinationV1.ReadNamespacedLeaseAsync(name, ns, cancellationToken: t), cancellationToken);
+
+    public Task<V1Lease> CreateLeaseAsync(V1Lease lease, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(resource);
-        ArgumentNullException.ThrowIfNull(obj);
-        return (await SendAsync<T>(HttpMethod.Post, resource.CollectionPath(ns), obj, "application/json", nullOnNotFound: false, cancellationToken))!;
+        ArgumentNullException.ThrowIfNull(lease);
+        var ns = lease.Metadata.NamespaceProperty;
+        return CallAsync($"Creating lease {ns}/{lease.Metadata.Name}",
+            t => _client.CoordinationV1.CreateNamespacedLeaseAsync(lease, ns, cancellationToken: t), cancellationToken);
     }
 
-    public async Task<T> ReplaceAsync<T>(KubeResource resource, string? ns, string name, T obj, CancellationToken cancellationToken = default)
-        where T : class
+    public Task<V1Lease> ReplaceLeaseAsync(V1Lease lease, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(resource);
-        ArgumentNullException.ThrowIfNull(obj);
-        return (await SendAsync<T>(HttpMethod.Put, resource.ObjectPath(ns, name), obj, "application/json", nullOnNotFound: false, cancellationToken))!;
+        ArgumentNullException.ThrowIfNull(lease);
+        var (ns, name) = (lease.Metadata.NamespaceProperty, lease.Metadata.Name);
+        return CallAsync($"Updating lease {ns}/{name}",
+            t => _client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, name, ns, cancellationToken: t), cancellationToken);
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose() => _client.Dispose();
 
-    private async Task<T?> SendAsync<T>(
-        HttpMethod method, string path, object? body, string? contentType, bool nullOnNotFound, CancellationToken cancellationToken)
-        where T : class
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_requestTimeout);
-        try
-        {
-            using var request = CreateRequest(method, path, body, contentType);
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
-            if (nullOnNotFound && response.StatusCode == HttpStatusCode.NotFound)
-            {
-                return null;
-            }
+    private static V1Patch MergePatch(object patch) => new(patch, V1Patch.PatchType.MergePatch);
 
-            if (!response.IsSuccessStatusCode)
-            {
-                throw await ErrorAsync(method, path, response, timeout.Token);
-            }
-
-            return await response.Content.ReadFromJsonAsync<T>(KubeApiJson.Options, timeout.Token)
-                ?? throw new KubernetesApiException(response.StatusCode, null, $"{method} {path} answered {(int)response.StatusCode} with an empty body.");
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"{method} {path} got no answer within {_requestTimeout.TotalSeconds:0.#} s.");
-        }
-    }
-
-    private async Task<HttpResponseMessage> OpenWatchAsync(string path, CancellationToken deadline, CancellationToken cancellationToken)
-    {
-        HttpResponseMessage? response = null;
-        try
-        {
-            using var request = CreateRequest(HttpMethod.Get, path, body: null, contentType: null);
-            // Headers only: the body is the stream of events.
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw await ErrorAsync(HttpMethod.Get, path, response, deadline);
-            }
-
-            return response;
-        }
-        catch (Exception e)
-        {
-            response?.Dispose();
-            if (e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"Watch {path} got no answer within {(WatchTimeout + WatchGrace).TotalSeconds:0} s.", e);
-            }
-
-            throw;
-        }
-    }
-
-    private static async Task<string?> ReadWatchLineAsync(StreamReader reader, string path, CancellationToken deadline, CancellationToken cancellationToken)
+    private async Task<T> CallAsync<T>(string what, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         try
         {
-            return await reader.ReadLineAsync(deadline);
+            return await call(cancellationToken);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"Watch {path} outlived its {WatchTimeout.TotalSeconds:0} s timeout: the connection is presumed dead.", e);
+            // The client's own request timeout (HttpClientTimeout) cancels the call.
+            throw new TimeoutException($"{what}: no answer within {_requestTimeout.TotalSeconds:0.#} s.", e);
+        }
+        catch (Exception e) when (Map(what, e) is { } mapped)
+        {
+            throw mapped;
         }
     }
 
-    private static WatchEvent<T> ParseWatchEvent<T>(string line)
+    private async Task<T?> GetOrNullAsync<T>(string what, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
         where T : class
     {
-        var raw = JsonSerializer.Deserialize<RawWatchEvent>(line, KubeApiJson.Options)
-            ?? throw new JsonException($"A watch event is null: {line}");
-        return raw.Type == "ERROR"
-            ? new WatchEvent<T> { Type = raw.Type, Error = raw.Object.Deserialize<Status>(KubeApiJson.Options) }
-            : new WatchEvent<T> { Type = raw.Type, Object = raw.Object.Deserialize<T>(KubeApiJson.Options) };
-    }
-
-    private HttpRequestMessage CreateRequest(HttpMethod method, string path, object? body, string? contentType)
-    {
-        var request = new HttpRequestMessage(method, new Uri(_server, path.TrimStart('/')));
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        if (_bearerToken?.Invoke() is { Length: > 0 } token)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        if (body is not null)
-        {
-            request.Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), KubeApiJson.Options));
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType!);
-        }
-
-        return request;
-    }
-
-    private static async Task<KubernetesApiException> ErrorAsync(HttpMethod method, string path, HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        Status? status = null;
         try
         {
-            status = JsonSerializer.Deserialize<Status>(body, KubeApiJson.Options);
+            return await CallAsync(what, call, cancellationToken);
         }
-        catch (JsonException)
+        catch (KubernetesApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
-            // Not a Status (e.g. a proxy's HTML page): the raw body goes into the message instead.
+            return null;
+        }
+    }
+
+    /// <summary>Every page of a list; the resourceVersion is the last page's (all pages come from one snapshot).</summary>
+    private async Task<TList> AllPagesAsync<TList, TItem>(
+        string what, Func<string?, CancellationToken, Task<TList>> page, CancellationToken cancellationToken)
+        where TList : IItems<TItem>, IMetadata<V1ListMeta>
+    {
+        var list = await CallAsync(what, t => page(null, t), cancellationToken);
+        var items = new List<TItem>(list.Items ?? []);
+        var continueToken = list.Metadata?.ContinueProperty;
+        while (!string.IsNullOrEmpty(continueToken))
+        {
+            var token = continueToken;
+            var next = await CallAsync(what, t => page(token, t), cancellationToken);
+            items.AddRange(next.Items ?? []);
+            list.Metadata = next.Metadata;
+            continueToken = next.Metadata?.ContinueProperty;
         }
 
-        var detail = status?.Message ?? (body.Length > 200 ? body[..200] + "…" : body);
-        var message = $"{method} {path} failed: {(int)response.StatusCode} {status?.Reason ?? response.ReasonPhrase}: {detail}";
-        return KubernetesApiException.For(response.StatusCode, status, message);
+        list.Items = items;
+        return list;
     }
 
-    private static string Query(params (string Name, string? Value)[] parameters)
+    /// <summary>The client's exceptions in the seam's vocabulary; null for those that pass as they are.</summary>
+    private static Exception? Map(string what, Exception error) => error switch
     {
-        var pairs = parameters
-            .Where(p => !string.IsNullOrEmpty(p.Value))
-            .Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}");
-        var query = string.Join('&', pairs);
-        return query.Length == 0 ? "" : "?" + query;
-    }
+        HttpOperationException answered => KubernetesApiException.From(answered),
+        // Credentials that could not be had (an exec plugin failing, an unreadable token file): nothing was sent.
+        KubeConfigException or KubernetesClientException or IOException => new HttpRequestException($"{what} failed: {error.Message}", error),
+        _ => null,
+    };
 
-    private sealed class RawWatchEvent
+    private static Exception StreamError(string what, Exception error)
     {
-        public string Type { get; set; } = "";
+        if (error is KubernetesException { Status: { } status })
+        {
+            return KubernetesApiException.For((HttpStatusCode)(status.Code ?? 500), status, $"{what} failed: {status.Code} {status.Reason}: {status.Message}", error);
+        }
 
-        public JsonElement Object { get; set; }
+        // An event that could not be read: as the client reported it.
+        ExceptionDispatchInfo.Throw(error);
+        return error;
     }
 }

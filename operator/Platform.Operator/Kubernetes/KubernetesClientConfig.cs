@@ -1,40 +1,31 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using k8s;
+using k8s.Authentication;
 
 namespace Platform.Operator.Kubernetes;
 
-/// <summary>Where the API server is and how to authenticate to it and verify it.</summary>
-public sealed class KubernetesClientConfig
+/// <summary>
+/// The client's <see cref="KubernetesClientConfiguration"/>, built the way the operator needs it: in a pod from the
+/// mounted service account, outside from kubeconfig files (see <see cref="Kubeconfig"/>), and in both cases with the
+/// server verified against exactly the cluster CA. Every problem is a one-line <see cref="KubernetesConfigException"/>.
+/// </summary>
+public static class KubernetesClientConfig
 {
     public const string ServiceAccountDirectory = "/var/run/secrets/kubernetes.io/serviceaccount";
-
-    /// <summary>The API server's base address, e.g. https://10.96.0.1:443/.</summary>
-    public required Uri Server { get; init; }
-
-    /// <summary>Called for every request, so a rotated token is picked up; null or empty sends no Authorization header.</summary>
-    public Func<string?>? BearerToken { get; init; }
-
-    /// <summary>The CAs the server's certificate must chain to; empty means the system's trust store.</summary>
-    public X509Certificate2Collection CertificateAuthorities { get; init; } = [];
-
-    /// <summary>Presented for TLS client authentication; must carry its private key.</summary>
-    public X509Certificate2? ClientCertificate { get; init; }
-
-    /// <summary>Accept any server certificate (kubeconfig insecure-skip-tls-verify): for throwaway local clusters only.</summary>
-    public bool InsecureSkipTlsVerify { get; init; }
-
-    /// <summary>The namespace to work in when none is given: the pod's own, or the kubeconfig context's.</summary>
-    public string Namespace { get; init; } = "default";
 
     /// <summary>
     /// The configuration of a pod: the API server from KUBERNETES_SERVICE_HOST/PORT, and the CA bundle, namespace
     /// and (rotating) token the kubelet mounts in <paramref name="serviceAccountDirectory"/>.
     /// </summary>
-    public static KubernetesClientConfig InCluster(
-        string serviceAccountDirectory = ServiceAccountDirectory,
-        Func<string, string?>? environment = null,
-        TimeProvider? timeProvider = null)
+    /// <remarks>
+    /// Not the library's InClusterConfig, whose directory is fixed: this one can be tested. The token is the library's
+    /// <see cref="TokenFileAuth"/>, which re-reads the file when its copy is a minute old; the kubelet refreshes
+    /// projected tokens long before they expire (at 80 % of a lifetime of an hour or more), so that is soon enough.
+    /// </remarks>
+    public static KubernetesClientConfiguration InCluster(
+        string serviceAccountDirectory = ServiceAccountDirectory, Func<string, string?>? environment = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
         var host = environment("KUBERNETES_SERVICE_HOST");
@@ -52,18 +43,19 @@ public sealed class KubernetesClientConfig
 
         // An IPv6 literal needs brackets in a URI.
         var authority = host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
-        var token = new TokenFile(Path.Combine(serviceAccountDirectory, "token"), timeProvider);
+        var tokenPath = Path.Combine(serviceAccountDirectory, "token");
         var namespacePath = Path.Combine(serviceAccountDirectory, "namespace");
         try
         {
-            token.Read();
-            return new KubernetesClientConfig
+            // Read once now, so a missing token is a start-up error rather than the failure of every call.
+            _ = File.ReadAllText(tokenPath);
+            return VerifyServerStrictly(new KubernetesClientConfiguration
             {
-                Server = new Uri($"https://{authority}:{portNumber}/"),
-                BearerToken = token.Read,
-                CertificateAuthorities = ReadCertificates(Path.Combine(serviceAccountDirectory, "ca.crt")),
+                Host = $"https://{authority}:{portNumber}/",
+                TokenProvider = new TokenFileAuth(tokenPath),
+                SslCaCerts = ReadCertificates(Path.Combine(serviceAccountDirectory, "ca.crt")),
                 Namespace = File.Exists(namespacePath) ? File.ReadAllText(namespacePath).Trim() : "default",
-            };
+            });
         }
         catch (IOException e)
         {
@@ -72,44 +64,42 @@ public sealed class KubernetesClientConfig
     }
 
     /// <summary>
-    /// The configuration of a kubeconfig file: <paramref name="path"/>, else the first file listed in $KUBECONFIG,
-    /// else ~/.kube/config; the given context, else the current one.
+    /// The configuration of kubeconfig files: <paramref name="path"/>, else every file listed in $KUBECONFIG (merged
+    /// as kubectl merges them), else ~/.kube/config; the given context, else the current one.
     /// </summary>
-    public static KubernetesClientConfig FromKubeconfig(string? path = null, string? context = null) =>
-        Kubeconfig.Load(path ?? Kubeconfig.DefaultPath(Environment.GetEnvironmentVariable), context);
+    public static KubernetesClientConfiguration FromKubeconfig(string? path = null, string? context = null, Func<string, string?>? environment = null) =>
+        VerifyServerStrictly(Kubeconfig.Load(path is null ? Kubeconfig.DefaultFiles(environment ?? Environment.GetEnvironmentVariable) : [path], context));
 
     /// <summary>
-    /// A handler that verifies the server against exactly <see cref="CertificateAuthorities"/> (when given) and
-    /// presents <see cref="ClientCertificate"/>. The caller owns it (an HttpClient disposes it).
+    /// Makes the cluster CA the only root the server's certificate may chain to, with the host name still checked.
     /// </summary>
-    public HttpMessageHandler CreateHandler()
+    /// <remarks>
+    /// The library's own check of <see cref="KubernetesClientConfiguration.SslCaCerts"/> runs when the chain fails
+    /// against the system's store (as it always does for a private cluster CA) and then accepts any certificate the CA
+    /// issued, for any host name: a kubelet's serving certificate would pass for the API server. With this chain
+    /// policy the chain builds against the cluster CA alone, so the library's check is left with the name mismatch,
+    /// which it refuses. Applied to a configuration twice, it sets the same policy twice.
+    /// </remarks>
+    internal static KubernetesClientConfiguration VerifyServerStrictly(KubernetesClientConfiguration config)
     {
-        var handler = new SocketsHttpHandler();
-        if (ClientCertificate is not null)
+        if (config.SkipTlsVerify || config.SslCaCerts is not { Count: > 0 } authorities)
         {
-            handler.SslOptions.ClientCertificates = new X509CertificateCollection { ClientCertificate };
+            return config;
         }
 
-        if (InsecureSkipTlsVerify)
+        var setup = config.FirstMessageHandlerSetup;
+        config.FirstMessageHandlerSetup = handler =>
         {
-#pragma warning disable CA5359 // The kubeconfig asked for it explicitly (insecure-skip-tls-verify).
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
-#pragma warning restore CA5359
-        }
-        else if (CertificateAuthorities.Count > 0)
-        {
-            // The cluster CA is the only root: not added to, nor mixed with, the system's trust store.
-            // Host name checks stay on (SslStream does them before the chain policy is consulted).
+            setup?.Invoke(handler);
             var policy = new X509ChainPolicy
             {
                 TrustMode = X509ChainTrustMode.CustomRootTrust,
                 RevocationMode = X509RevocationMode.NoCheck,
             };
-            policy.CustomTrustStore.AddRange(CertificateAuthorities);
+            policy.CustomTrustStore.AddRange(authorities);
             handler.SslOptions.CertificateChainPolicy = policy;
-        }
-
-        return handler;
+        };
+        return config;
     }
 
     internal static X509Certificate2Collection ReadCertificates(string pemFile)

@@ -1,3 +1,4 @@
+using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Platform.Operator.Kubernetes;
@@ -38,6 +39,15 @@ public sealed record LeaderElectionOptions
 /// the renew deadline, before anyone else may take over. On shutdown it releases the lease (no holder,
 /// leaseDurationSeconds 1) so a successor need not wait.
 /// </summary>
+/// <remarks>
+/// Not the client's k8s.LeaderElection.LeaderElector, although it follows the same rules and its conditional writes
+/// keep one leader too: in version 21 it does not release the lease when stopped (every rolling update of the
+/// operator would leave autoscalers unattended for a whole lease duration); its IsLeader() still answers true after
+/// it stopped leading for want of renewals (it reports the last lease it saw), so a loop that asks it would go on
+/// acting; and an API server that refuses connections while it campaigns ends the campaign with the exception
+/// instead of a retry. It also cannot be driven by a TimeProvider. LibraryLeaderElectorTests shows each of these
+/// against the fake API server. This one uses the client's Lease model and calls, through the seam.
+/// </remarks>
 public sealed class LeaderElector
 {
     private readonly IKubernetesApi _api;
@@ -105,14 +115,14 @@ public sealed class LeaderElector
     internal async Task<bool> TryAcquireOrRenewAsync(CancellationToken cancellationToken)
     {
         var now = _timeProvider.GetUtcNow();
-        var lease = await _api.GetAsync<Lease>(KubeResource.Leases, _options.Namespace, _options.LeaseName, cancellationToken);
+        var lease = await _api.GetLeaseAsync(_options.Namespace, _options.LeaseName, cancellationToken);
         if (lease is null)
         {
             try
             {
-                var created = await _api.CreateAsync(KubeResource.Leases, _options.Namespace, new Lease
+                var created = await _api.CreateLeaseAsync(new V1Lease
                 {
-                    Metadata = new ObjectMeta { Name = _options.LeaseName, Namespace = _options.Namespace },
+                    Metadata = new V1ObjectMeta { Name = _options.LeaseName, NamespaceProperty = _options.Namespace },
                     Spec = HeldByUs(now, acquireTime: now, transitions: 0),
                 }, cancellationToken);
                 _observed = (created.Metadata.ResourceVersion, now);
@@ -129,21 +139,22 @@ public sealed class LeaderElector
             _observed = (lease.Metadata.ResourceVersion, now);
         }
 
-        var holder = lease.Spec.HolderIdentity;
+        var spec = lease.Spec ?? new V1LeaseSpec();
+        var holder = spec.HolderIdentity;
         var ours = holder == _options.Identity;
-        var expiresAt = _observed.At + TimeSpan.FromSeconds(lease.Spec.LeaseDurationSeconds ?? LeaseDurationSeconds);
+        var expiresAt = _observed.At + TimeSpan.FromSeconds(spec.LeaseDurationSeconds ?? LeaseDurationSeconds);
         if (!string.IsNullOrEmpty(holder) && !ours && now < expiresAt)
         {
             return false;
         }
 
-        var transitions = lease.Spec.LeaseTransitions ?? 0;
+        var transitions = spec.LeaseTransitions ?? 0;
         lease.Spec = ours
-            ? HeldByUs(now, lease.Spec.AcquireTime ?? now, transitions)
+            ? HeldByUs(now, spec.AcquireTime is { } acquired ? new DateTimeOffset(acquired, TimeSpan.Zero) : now, transitions)
             : HeldByUs(now, acquireTime: now, transitions + 1);
         try
         {
-            var updated = await _api.ReplaceAsync(KubeResource.Leases, _options.Namespace, _options.LeaseName, lease, cancellationToken);
+            var updated = await _api.ReplaceLeaseAsync(lease, cancellationToken);
             _observed = (updated.Metadata.ResourceVersion, now);
             return true;
         }
@@ -159,14 +170,14 @@ public sealed class LeaderElector
         using var timeout = new CancellationTokenSource(_options.RenewDeadline, _timeProvider);
         try
         {
-            var lease = await _api.GetAsync<Lease>(KubeResource.Leases, _options.Namespace, _options.LeaseName, timeout.Token);
-            if (lease is null || lease.Spec.HolderIdentity != _options.Identity)
+            var lease = await _api.GetLeaseAsync(_options.Namespace, _options.LeaseName, timeout.Token);
+            if (lease is null || lease.Spec?.HolderIdentity != _options.Identity)
             {
                 return;
             }
 
-            var now = _timeProvider.GetUtcNow();
-            lease.Spec = new LeaseSpec
+            var now = _timeProvider.GetUtcNow().UtcDateTime;
+            lease.Spec = new V1LeaseSpec
             {
                 HolderIdentity = "",
                 LeaseDurationSeconds = 1,
@@ -174,7 +185,7 @@ public sealed class LeaderElector
                 RenewTime = now,
                 LeaseTransitions = lease.Spec.LeaseTransitions,
             };
-            await _api.ReplaceAsync(KubeResource.Leases, _options.Namespace, _options.LeaseName, lease, timeout.Token);
+            await _api.ReplaceLeaseAsync(lease, timeout.Token);
             KubernetesLog.LeaseReleased(_logger, _options.Identity, _options.Namespace, _options.LeaseName);
         }
         catch (Exception e) when (e is KubernetesApiException or HttpRequestException or TimeoutException or OperationCanceledException)
@@ -184,12 +195,12 @@ public sealed class LeaderElector
         }
     }
 
-    private LeaseSpec HeldByUs(DateTimeOffset now, DateTimeOffset acquireTime, int transitions) => new()
+    private V1LeaseSpec HeldByUs(DateTimeOffset now, DateTimeOffset acquireTime, int transitions) => new()
     {
         HolderIdentity = _options.Identity,
         LeaseDurationSeconds = LeaseDurationSeconds,
-        AcquireTime = acquireTime,
-        RenewTime = now,
+        AcquireTime = acquireTime.UtcDateTime,
+        RenewTime = now.UtcDateTime,
         LeaseTransitions = transitions,
     };
 

@@ -1,4 +1,5 @@
-using System.Net;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Platform.Operator.Kubernetes;
@@ -20,16 +21,19 @@ public sealed record ResourceChange<T>(ResourceChangeType Type, string Key, T Ob
 /// relists (reporting only what differs from the cache), other failures retry with backoff (200 ms doubling to
 /// 10 s). The cached objects are shared: treat them as read-only.
 /// </summary>
+/// <remarks>
+/// The Kubernetes client has no informer (its watch is one stream, its list one call), so this is the part of
+/// client-go's reflector the operator needs, over the seam's list and watch of one resource.
+/// </remarks>
 public sealed class ResourceWatcher<T>
-    where T : class
+    where T : class, IKubernetesObject<V1ObjectMeta>
 {
     private static readonly TimeSpan InitialBackoff = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
 
-    private readonly IKubernetesApi _api;
-    private readonly KubeResource _resource;
-    private readonly string? _namespace;
-    private readonly string? _labelSelector;
+    private readonly string _resource;
+    private readonly Func<CancellationToken, Task<KubernetesList<T>>> _list;
+    private readonly Func<string, CancellationToken, IAsyncEnumerable<(WatchEventType Type, T Object)>> _watch;
     private readonly Action<ResourceChange<T>>? _onChange;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -37,23 +41,24 @@ public sealed class ResourceWatcher<T>
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Dictionary<string, T> _cache = new(StringComparer.Ordinal);
 
+    /// <param name="resource">The resource's plural, for logs.</param>
+    /// <param name="list">Lists the objects; the list's resourceVersion is the one to watch from.</param>
+    /// <param name="watch">Watches from a resourceVersion, as <see cref="IKubernetesApi.WatchAutoscalersAsync"/> does.</param>
     /// <param name="onChange">Called on the watch loop for every change; keep it short (e.g. enqueue a key).</param>
     public ResourceWatcher(
-        IKubernetesApi api,
-        KubeResource resource,
-        string? ns,
+        string resource,
+        Func<CancellationToken, Task<KubernetesList<T>>> list,
+        Func<string, CancellationToken, IAsyncEnumerable<(WatchEventType Type, T Object)>> watch,
         Action<ResourceChange<T>>? onChange = null,
-        string? labelSelector = null,
         TimeProvider? timeProvider = null,
         ILogger? logger = null)
     {
-        ArgumentNullException.ThrowIfNull(api);
-        ArgumentNullException.ThrowIfNull(resource);
-        ObjectMetadata.EnsureReadable<T>();
-        _api = api;
+        ArgumentException.ThrowIfNullOrEmpty(resource);
+        ArgumentNullException.ThrowIfNull(list);
+        ArgumentNullException.ThrowIfNull(watch);
         _resource = resource;
-        _namespace = ns;
-        _labelSelector = labelSelector;
+        _list = list;
+        _watch = watch;
         _onChange = onChange;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
@@ -94,22 +99,23 @@ public sealed class ResourceWatcher<T>
             {
                 if (resourceVersion is null)
                 {
-                    var list = await _api.ListAsync<T>(_resource, _namespace, _labelSelector, cancellationToken);
-                    ReplaceAll(list.Items);
-                    resourceVersion = list.Metadata.ResourceVersion
-                        ?? throw new InvalidOperationException($"The list of {_resource.Plural} carries no resourceVersion.");
+                    var list = await _list(cancellationToken);
+                    ReplaceAll(list.Items ?? []);
+                    resourceVersion = list.Metadata?.ResourceVersion is { Length: > 0 } listed
+                        ? listed
+                        : throw new InvalidOperationException($"The list of {_resource} carries no resourceVersion.");
                     _synced.TrySetResult();
                 }
 
-                await foreach (var watchEvent in _api.WatchAsync<T>(_resource, _namespace, resourceVersion, _labelSelector, cancellationToken))
+                await foreach (var (type, obj) in _watch(resourceVersion, cancellationToken))
                 {
-                    resourceVersion = Apply(watchEvent) ?? resourceVersion;
+                    resourceVersion = Apply(type, obj) ?? resourceVersion;
                     progressed = true;
                 }
             }
             catch (ResourceVersionTooOldException)
             {
-                KubernetesLog.WatchExpired(_logger, _resource.Plural);
+                KubernetesLog.WatchExpired(_logger, _resource);
                 resourceVersion = null;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -118,7 +124,7 @@ public sealed class ResourceWatcher<T>
             }
             catch (Exception e)
             {
-                KubernetesLog.WatchFailed(_logger, e, _resource.Plural, progressed ? 0 : backoff.TotalMilliseconds);
+                KubernetesLog.WatchFailed(_logger, e, _resource, progressed ? 0 : backoff.TotalMilliseconds);
             }
 
             // After a watch that delivered events, carry on at once; otherwise something is wrong: back off.
@@ -142,55 +148,48 @@ public sealed class ResourceWatcher<T>
     }
 
     /// <summary>Applies one watch event to the cache; returns the resourceVersion it carries.</summary>
-    private string? Apply(WatchEvent<T> watchEvent)
+    private string? Apply(WatchEventType type, T? obj)
     {
-        if (watchEvent.Type == "ERROR")
-        {
-            var status = watchEvent.Error;
-            throw new KubernetesApiException((HttpStatusCode)(status?.Code ?? 500), status, $"Watch of {_resource.Plural} failed: {status?.Message}");
-        }
-
-        if (watchEvent.Object is not { } obj || ObjectMetadata.Of(obj) is not { } metadata)
+        if (obj?.Metadata is not { } metadata)
         {
             return null;
         }
 
         // A bookmark's object carries only the resourceVersion.
-        if (watchEvent.Type == "BOOKMARK" || metadata.Name is not { } name)
+        if (type == WatchEventType.Bookmark || metadata.Name is not { } name)
         {
             return metadata.ResourceVersion;
         }
 
-        var key = KeyOf(metadata.Namespace, name);
-        ResourceChangeType type;
+        var key = KeyOf(metadata.NamespaceProperty, name);
+        ResourceChangeType change;
         lock (_gate)
         {
-            if (watchEvent.Type == "DELETED")
+            if (type == WatchEventType.Deleted)
             {
                 _cache.Remove(key);
-                type = ResourceChangeType.Deleted;
+                change = ResourceChangeType.Deleted;
             }
             else
             {
-                type = _cache.ContainsKey(key) ? ResourceChangeType.Modified : ResourceChangeType.Added;
+                change = _cache.ContainsKey(key) ? ResourceChangeType.Modified : ResourceChangeType.Added;
                 _cache[key] = obj;
             }
         }
 
-        Notify(new ResourceChange<T>(type, key, obj));
+        Notify(new ResourceChange<T>(change, key, obj));
         return metadata.ResourceVersion;
     }
 
     /// <summary>Replaces the cache with a fresh list, reporting only what differs from what was cached.</summary>
-    private void ReplaceAll(List<T> items)
+    private void ReplaceAll(IEnumerable<T> items)
     {
         var fresh = new Dictionary<string, T>(StringComparer.Ordinal);
         foreach (var item in items)
         {
-            var metadata = ObjectMetadata.Of(item);
-            if (metadata?.Name is { } name)
+            if (item.Metadata?.Name is { } name)
             {
-                fresh[KeyOf(metadata.Namespace, name)] = item;
+                fresh[KeyOf(item.Metadata.NamespaceProperty, name)] = item;
             }
         }
 
@@ -203,7 +202,7 @@ public sealed class ResourceWatcher<T>
                 {
                     changes.Add(new ResourceChange<T>(ResourceChangeType.Added, key, item));
                 }
-                else if (ObjectMetadata.Of(cached)?.ResourceVersion != ObjectMetadata.Of(item)?.ResourceVersion)
+                else if (cached.Metadata?.ResourceVersion != item.Metadata?.ResourceVersion)
                 {
                     changes.Add(new ResourceChange<T>(ResourceChangeType.Modified, key, item));
                 }
@@ -225,7 +224,7 @@ public sealed class ResourceWatcher<T>
         }
         catch (Exception e)
         {
-            KubernetesLog.ChangeHandlerFailed(_logger, e, _resource.Plural);
+            KubernetesLog.ChangeHandlerFailed(_logger, e, _resource);
         }
     }
 }

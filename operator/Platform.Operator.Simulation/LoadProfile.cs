@@ -1,4 +1,4 @@
-namespace Platform.Operator.Decisions.Simulation;
+namespace Platform.Operator.Simulation;
 
 /// <summary>
 /// What one request does on a pool thread: first it blocks (holds the thread, uses no CPU: Thread.Sleep,

@@ -1,4 +1,6 @@
-namespace Platform.Operator.Decisions.Simulation;
+using Platform.Operator.Decisions;
+
+namespace Platform.Operator.Simulation;
 
 /// <summary>The cluster as it was at the end of one simulated second (ready pods only for per-pod values).</summary>
 /// <param name="Replicas">The Deployment's replica count (including pods still starting).</param>
@@ -6,6 +8,8 @@ namespace Platform.Operator.Decisions.Simulation;
 /// <param name="WorstSchedulingDelayMs">The worst pod's scheduling delay, the quantity the starvation threshold bounds.</param>
 /// <param name="MaxThreadCount">The most pool threads any ready pod has.</param>
 /// <param name="LatencyP95Ms">Of the requests completed in this second, queueing included.</param>
+/// <param name="LatencyP99Ms">The same, p99.</param>
+/// <param name="MaxBusyThreads">The most threads running a request in any ready pod.</param>
 /// <param name="CpuUtilization">Average over ready pods, as a fraction of the CPU request.</param>
 internal sealed record SimulationSecond(
     TimeSpan Time,
@@ -15,21 +19,35 @@ internal sealed record SimulationSecond(
     double WorstSchedulingDelayMs,
     int MaxThreadCount,
     double? LatencyP95Ms,
+    double? LatencyP99Ms,
     int QueuedItems,
-    double CpuUtilization);
+    double CpuUtilization,
+    int MaxBusyThreads);
 
-/// <summary>One evaluation of the operator: the state it saw and what it decided.</summary>
-internal sealed record SimulationEvaluation(TimeSpan Time, int CurrentReplicas, int CurrentMinThreads, Decision Decision);
+/// <summary>Which of the operator's loops made a decision.</summary>
+internal enum SimulationLoop
+{
+    MinThreads,
+    Replicas,
+}
+
+/// <summary>One evaluation of one of the operator's loops: the state it saw and what it decided.</summary>
+internal sealed record SimulationEvaluation(TimeSpan Time, SimulationLoop Loop, int CurrentReplicas, int CurrentMinThreads, Decision Decision);
 
 internal sealed record SimulationResult(SimulationOptions Options, IReadOnlyList<SimulationSecond> Seconds, IReadOnlyList<SimulationEvaluation> Evaluations)
 {
-    public int ReplicaDirectionChanges => DirectionChanges(Evaluations.Select(e => e.Decision.DesiredReplicas).Prepend(Options.InitialReplicas));
+    public IEnumerable<SimulationEvaluation> Of(SimulationLoop loop) => Evaluations.Where(e => e.Loop == loop);
 
-    public int MinThreadsDirectionChanges => DirectionChanges(Evaluations.Select(e => e.Decision.DesiredMinThreads).Prepend(Options.Policy.MinThreadsBaseline));
+    public int ReplicaDirectionChanges => DirectionChanges(Of(SimulationLoop.Replicas).Select(e => e.Decision.DesiredReplicas).Prepend(Options.InitialReplicas));
 
-    public int ReplicaChanges => Evaluations.Count(e => e.Decision.ReplicaAction != ReplicaAction.None);
+    public int MinThreadsDirectionChanges => DirectionChanges(Of(SimulationLoop.MinThreads).Select(e => e.Decision.DesiredMinThreads));
 
-    public int MinThreadsChanges => Evaluations.Count(e => e.Decision.MinThreadsAction != MinThreadsAction.None);
+    public int ReplicaChanges => Of(SimulationLoop.Replicas).Count(e => e.Decision.ReplicaAction != ReplicaAction.None);
+
+    public int MinThreadsChanges => Of(SimulationLoop.MinThreads).Count(e => e.Decision.MinThreadsAction != MinThreadsAction.None);
+
+    /// <summary>The highest min threads the operator wanted at any point.</summary>
+    public int PeakMinThreads => Of(SimulationLoop.MinThreads).Select(e => e.Decision.DesiredMinThreads).DefaultIfEmpty(0).Max();
 
     public IEnumerable<SimulationSecond> Between(TimeSpan from, TimeSpan to) => Seconds.Where(s => s.Time > from && s.Time <= to);
 
@@ -57,6 +75,21 @@ internal sealed record SimulationResult(SimulationOptions Options, IReadOnlyList
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// From <paramref name="from"/> until the start of the first second from which every later second up to
+    /// <paramref name="until"/> has its p99 latency at or under <paramref name="thresholdMs"/>; null if that never happens.
+    /// </summary>
+    public TimeSpan? LatencyRecoveryTime(TimeSpan from, TimeSpan until, double thresholdMs)
+    {
+        var seconds = Between(from, until).ToList();
+        var lastBad = seconds.FindLastIndex(s => s.LatencyP99Ms > thresholdMs);
+        if (lastBad == seconds.Count - 1)
+        {
+            return null;
+        }
+        return lastBad < 0 ? TimeSpan.Zero : seconds[lastBad].Time - from;
     }
 
     /// <summary>How often a series turned round: up then down (or down then up) counts once; steps in one direction do not count.</summary>

@@ -1,4 +1,6 @@
-namespace Platform.Operator.Decisions.Simulation;
+using Platform.Operator.Decisions;
+
+namespace Platform.Operator.Simulation;
 
 /// <summary>A simulated Deployment, its load and (optionally) the operator's control loop.</summary>
 internal sealed record SimulationOptions
@@ -42,8 +44,10 @@ internal sealed record SimulationOptions
 
 /// <summary>
 /// A deterministic, discrete-time simulation of pods, their thread pools and load, driven by the real
-/// <see cref="ScalingDecider"/>: every evaluation interval it computes each ready pod's signals the way
-/// Prometheus would, decides, and applies the decision (replicas after a start-up delay, min threads at once).
+/// <see cref="ScalingDecider"/> in its two loops: every pod-signal interval it reads each pod's control
+/// port and decides min threads (applied at once to the pods that answered); every evaluation interval it
+/// computes each ready pod's signals the way Prometheus would and decides replicas (applied after a
+/// start-up delay).
 /// </summary>
 internal static class ClusterSimulation
 {
@@ -65,9 +69,10 @@ internal static class ClusterSimulation
         private readonly List<SimulationSecond> _seconds = [];
         private readonly List<SimulationEvaluation> _evaluations = [];
         private readonly long _stepMs = (long)options.Step.TotalMilliseconds;
-        private RecommendationHistory _history = RecommendationHistory.Empty;
+        private RecommendationHistory _replicaHistory = RecommendationHistory.Empty;
+        private RecommendationHistory _minThreadsHistory = RecommendationHistory.Empty;
         private int _replicas = options.InitialReplicas;
-        private int _minThreads = options.Policy.MinThreadsBaseline;
+        private int? _minThreads;
         private int _podNumber;
         private int _nextPod;
 
@@ -81,6 +86,7 @@ internal static class ClusterSimulation
             var durationMs = (long)options.Duration.TotalMilliseconds;
             var probeMs = (long)options.ProbeInterval.TotalMilliseconds;
             var evaluationMs = (long)options.EvaluationInterval.TotalMilliseconds;
+            var podSignalMs = (long)options.Policy.PodSignalInterval.TotalMilliseconds;
             var keepMs = (long)options.SignalWindow.TotalMilliseconds + 2000;
             for (long now = 0; now < durationMs; now += _stepMs)
             {
@@ -108,9 +114,14 @@ internal static class ClusterSimulation
                     }
                 }
 
+                if (options.OperatorEnabled && end % podSignalMs == 0)
+                {
+                    EvaluateMinThreads(end, podSignalMs);
+                }
+
                 if (options.OperatorEnabled && end % evaluationMs == 0)
                 {
-                    Evaluate(end);
+                    EvaluateReplicas(end);
                 }
             }
 
@@ -145,14 +156,43 @@ internal static class ClusterSimulation
             }
         }
 
-        private void Evaluate(long nowMs)
+        private void EvaluateMinThreads(long nowMs, long intervalMs)
+        {
+            var ready = _pods.Where(p => p.IsReady(nowMs)).ToList();
+            var signals = ready.Select(p => Outage(nowMs) is { } outage ? Absent(p, outage) : p.ControlPortSignals(nowMs, intervalMs)).ToList();
+            // As the operator does: a (re)started loop adopts the highest value a pod reports.
+            var reported = signals.Where(s => s.SampleTime is not null).Select(s => s.MinWorkerThreads).Max();
+            var current = _minThreads ?? reported ?? options.Policy.MinThreadsBaseline;
+            var input = new DecisionInput(options.Policy, signals, _replicas, current, Epoch.AddMilliseconds(nowMs));
+            var outcome = ScalingDecider.DecideMinThreads(input, _minThreadsHistory);
+            _minThreadsHistory = outcome.History;
+            var decision = outcome.Decision;
+            _evaluations.Add(new SimulationEvaluation(TimeSpan.FromMilliseconds(nowMs), SimulationLoop.MinThreads, _replicas, current, decision));
+            if (decision.Holds || reported is null)
+            {
+                return;
+            }
+
+            // Pushed to every pod that answered and holds another value, so restarted and new pods catch up.
+            _minThreads = decision.DesiredMinThreads;
+            foreach (var (pod, reading) in ready.Zip(signals))
+            {
+                if (reading.SampleTime is not null && pod.MinThreads != _minThreads)
+                {
+                    pod.SetMinThreads(_minThreads.Value);
+                }
+            }
+        }
+
+        private void EvaluateReplicas(long nowMs)
         {
             var signals = _pods.Where(p => p.IsReady(nowMs)).Select(p => SignalsOf(p, nowMs)).ToList();
-            var input = new DecisionInput(options.Policy, signals, _replicas, _minThreads, Epoch.AddMilliseconds(nowMs));
-            var outcome = ScalingDecider.Decide(input, _history);
-            _history = outcome.History;
+            var current = _minThreads ?? options.Policy.MinThreadsBaseline;
+            var input = new DecisionInput(options.Policy, signals, _replicas, current, Epoch.AddMilliseconds(nowMs));
+            var outcome = ScalingDecider.DecideReplicas(input, _replicaHistory);
+            _replicaHistory = outcome.History;
             var decision = outcome.Decision;
-            _evaluations.Add(new SimulationEvaluation(TimeSpan.FromMilliseconds(nowMs), _replicas, _minThreads, decision));
+            _evaluations.Add(new SimulationEvaluation(TimeSpan.FromMilliseconds(nowMs), SimulationLoop.Replicas, _replicas, current, decision));
 
             _replicas = decision.DesiredReplicas;
             while (_pods.Count < _replicas)
@@ -166,27 +206,26 @@ internal static class ClusterSimulation
                 var victim = _pods.LastOrDefault(p => !p.IsReady(nowMs)) ?? _pods[^1];
                 _pods.Remove(victim);
             }
-
-            // The controller pushes min threads to every ready pod each time, so restarted pods catch up.
-            _minThreads = decision.DesiredMinThreads;
-            foreach (var pod in _pods.Where(p => p.IsReady(nowMs)))
-            {
-                pod.SetMinThreads(_minThreads);
-            }
         }
+
+        private SignalOutage? Outage(long nowMs) =>
+            options.Outages.FirstOrDefault(o => nowMs >= o.Start.TotalMilliseconds && nowMs < o.End.TotalMilliseconds);
+
+        private PodSignals Absent(SimulatedPod pod, SignalOutage outage) =>
+            outage.Kind == SignalOutageKind.Frozen
+                ? _lastReported.GetValueOrDefault(pod.Name, new PodSignals(pod.Name, null, null, null, null, null, null, null, null))
+                : new PodSignals(pod.Name, null, null, null, null, null, null, null, null);
 
         private PodSignals SignalsOf(SimulatedPod pod, long nowMs)
         {
-            var absent = new PodSignals(pod.Name, null, null, null, null, null, null, null, null);
-            var outage = options.Outages.FirstOrDefault(o => nowMs >= o.Start.TotalMilliseconds && nowMs < o.End.TotalMilliseconds);
-            if (outage is not null)
+            if (Outage(nowMs) is { } outage)
             {
-                return outage.Kind == SignalOutageKind.Frozen ? _lastReported.GetValueOrDefault(pod.Name, absent) : absent;
+                return Absent(pod, outage);
             }
 
             if (nowMs - pod.ReadyMs < options.FirstMetricsAfter.TotalMilliseconds)
             {
-                return absent;
+                return new PodSignals(pod.Name, null, null, null, null, null, null, null, null);
             }
 
             var signals = pod.Signals(nowMs, (long)options.SignalWindow.TotalMilliseconds);
@@ -206,8 +245,10 @@ internal static class ClusterSimulation
                 ready.Count > 0 ? ready.Max(p => p.CurrentSchedulingDelayMs(nowMs)) : 0,
                 ready.Count > 0 ? ready.Max(p => p.ThreadCount) : 0,
                 latencies.Count > 0 ? SimulatedPod.Percentile(latencies, 0.95) : null,
+                latencies.Count > 0 ? SimulatedPod.Percentile(latencies, 0.99) : null,
                 ready.Sum(p => p.QueueLength),
-                ready.Count > 0 ? ready.Average(p => p.Signals(nowMs, 1000).CpuUtilization ?? 0) : 0));
+                ready.Count > 0 ? ready.Average(p => p.Signals(nowMs, 1000).CpuUtilization ?? 0) : 0,
+                ready.Count > 0 ? ready.Max(p => p.BusyThreads) : 0));
         }
 
         private void AddPod(long nowMs, long readyMs) =>

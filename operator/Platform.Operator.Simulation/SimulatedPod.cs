@@ -1,10 +1,12 @@
-namespace Platform.Operator.Decisions.Simulation;
+using Platform.Operator.Decisions;
+
+namespace Platform.Operator.Simulation;
 
 /// <summary>
 /// One pod and its .NET thread pool, at the level the operator cares about: min threads, a thread goal,
 /// the gate thread's slow starvation injection, idle threads retiring, a FIFO global queue, cores shared
 /// by the threads that compute, and the scheduling-delay probe the API runs. Hill climbing and
-/// cooperative blocking are not modelled (FIELD-NOTES §3), so the runtime alone does at least as well
+/// cooperative blocking (both only ever add threads sooner) are not modelled, so the runtime alone does at least as well
 /// here as with the gate thread alone.
 /// </summary>
 internal sealed class SimulatedPod
@@ -15,6 +17,8 @@ internal sealed class SimulatedPod
     private const long ThreadIdleTimeoutMs = 20_000;
     // The API's probe bounds the probes that can pile up in a starved pool.
     private const int MaxOutstandingProbes = 600;
+    // Counters are sampled this often: the finest interval a loop can read them at.
+    private const long CounterIntervalMs = 250;
 
     private readonly Queue<WorkItem> _queue = new();
     private readonly Queue<long> _outstandingProbes = new();
@@ -22,8 +26,9 @@ internal sealed class SimulatedPod
     // Most recently idle last: the pool wakes the latest waiter, so surplus threads stay idle and retire.
     private readonly List<Worker> _idle = [];
     private readonly List<(long Time, double DelayMs)> _probeDelays = [];
-    private readonly List<(long Time, double LatencyMs)> _completions = [];
-    private readonly List<(long Time, double CpuMs, double QueueIntegral)> _counters = [];
+    private readonly List<(long Time, double LatencyMs, double ServiceMs)> _completions = [];
+    private readonly List<(long Time, double CpuMs, double QueueIntegral, long Completed, int Queued)> _counters = [];
+    private long _completedItems;
     private double _cpuUsedMs;
     private double _cpuAtLastGateMs;
     private double _queueIntegral;
@@ -38,7 +43,7 @@ internal sealed class SimulatedPod
         // The runtime's default: min threads = ProcessorCount.
         MinThreads = cores;
         Goal = cores;
-        _counters.Add((createdMs, 0, 0));
+        _counters.Add((createdMs, 0, 0, 0, 0));
     }
 
     public string Name { get; }
@@ -57,6 +62,8 @@ internal sealed class SimulatedPod
     public int ThreadCount => _busy.Count + _idle.Count;
 
     public int QueueLength => _queue.Count;
+
+    public int BusyThreads => _busy.Count;
 
     public bool IsReady(long nowMs) => nowMs >= ReadyMs;
 
@@ -92,9 +99,9 @@ internal sealed class SimulatedPod
         }
 
         RetireIdleThreads(end);
-        if (end % 1000 == 0)
+        if (end % CounterIntervalMs == 0)
         {
-            _counters.Add((end, _cpuUsedMs, _queueIntegral));
+            _counters.Add((end, _cpuUsedMs, _queueIntegral, _completedItems, _queue.Count));
         }
     }
 
@@ -116,6 +123,39 @@ internal sealed class SimulatedPod
             RequestRate: spanMs > 0 ? latencies.Count * 1000.0 / spanMs : null,
             LatencyP95Seconds: latencies.Count > 0 ? Percentile(latencies, 0.95) / 1000 : null,
             MinWorkerThreads: MinThreads);
+    }
+
+    /// <summary>
+    /// What the pod's control port would give the min-threads loop now, rates over the last
+    /// <paramref name="intervalMs"/>: CPU, the scheduling delay (the worst of the probes that ran and the
+    /// oldest still waiting), queue and thread counts now, busy threads, work items completed and queue growth.
+    /// </summary>
+    public PodSignals ControlPortSignals(long nowMs, long intervalMs)
+    {
+        var start = CounterAt(Math.Max(nowMs - intervalMs, ReadyMs));
+        var seconds = (nowMs - start.Time) / 1000.0;
+        var completed = _completions.Where(c => c.Time > start.Time && c.Time <= nowMs).ToList();
+        var latencies = completed.Select(c => c.LatencyMs).ToList();
+        var waiting = _outstandingProbes.Count > 0 ? nowMs - _outstandingProbes.Peek() : 0;
+        var ran = _probeDelays.Where(p => p.Time > start.Time && p.Time <= nowMs).Select(p => p.DelayMs).ToList();
+        var delayMs = Math.Max(waiting, ran.Count > 0 ? Percentile(ran, 0.90) : 0);
+        return new PodSignals(
+            Name,
+            ClusterSimulation.Epoch.AddMilliseconds(nowMs),
+            CpuUtilization: seconds > 0 ? (_cpuUsedMs - start.CpuMs) / (seconds * 1000 * CpuRequestCores) : null,
+            SchedulingDelaySeconds: delayMs / 1000,
+            QueueLength: _queue.Count,
+            ThreadCount: ThreadCount,
+            RequestRate: seconds > 0 ? latencies.Count / seconds : null,
+            LatencyP95Seconds: latencies.Count > 0 ? Percentile(latencies, 0.95) / 1000 : null,
+            MinWorkerThreads: MinThreads)
+        {
+            BusyThreads = _busy.Count,
+            WorkItemRate = seconds > 0 ? (_completedItems - start.Completed) / seconds : null,
+            QueueGrowthRate = seconds > 0 ? (_queue.Count - start.Queued) / seconds : null,
+            // What ASP.NET Core's request duration measures: from a thread picking the request up to its end.
+            MeanRequestSeconds = completed.Count > 0 ? completed.Average(c => c.ServiceMs) / 1000 : null,
+        };
     }
 
     /// <summary>The scheduling delay a probe queued now would see, near enough: the worst of the last second's probes and the oldest still waiting.</summary>
@@ -162,12 +202,14 @@ internal sealed class SimulatedPod
             var item = _queue.Dequeue();
             if (item.IsProbe)
             {
+                _completedItems++;
                 _probeDelays.Add((nowMs, nowMs - _outstandingProbes.Dequeue()));
                 worker.IdleSinceMs = nowMs;
                 _idle.Add(worker);
                 continue;
             }
 
+            item.DispatchedMs = nowMs;
             worker.Item = item;
             _busy.Add(worker);
         }
@@ -195,7 +237,8 @@ internal sealed class SimulatedPod
 
             if (item.BlockingRemainingMs <= 0 && item.CpuRemainingMs <= 1e-9)
             {
-                _completions.Add((end, end - item.EnqueuedMs));
+                _completions.Add((end, end - item.EnqueuedMs, end - item.DispatchedMs));
+                _completedItems++;
                 worker.Item = null;
                 worker.IdleSinceMs = end;
                 _busy.RemoveAt(i);
@@ -231,7 +274,7 @@ internal sealed class SimulatedPod
         }
     }
 
-    private (long Time, double CpuMs, double QueueIntegral) CounterAt(long timeMs)
+    private (long Time, double CpuMs, double QueueIntegral, long Completed, int Queued) CounterAt(long timeMs)
     {
         var index = _counters.FindLastIndex(c => c.Time <= timeMs);
         return _counters[Math.Max(index, 0)];
@@ -253,6 +296,8 @@ internal sealed class SimulatedPod
         public double CpuRemainingMs { get; set; } = cpuMs;
 
         public bool IsProbe { get; } = isProbe;
+
+        public long DispatchedMs { get; set; }
     }
 
     private sealed class Worker

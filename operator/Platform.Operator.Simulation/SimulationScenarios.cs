@@ -1,6 +1,7 @@
 using Platform.Operator.Api;
+using Platform.Operator.Decisions;
 
-namespace Platform.Operator.Decisions.Simulation;
+namespace Platform.Operator.Simulation;
 
 /// <summary>
 /// The scenarios the tests assert on and the benchmark prints, in one place so both see the same runs.
@@ -37,10 +38,15 @@ internal static class SimulationScenarios
     /// A light background of quick requests, then for <paramref name="burstLength"/> a burst of requests that
     /// block a thread (Thread.Sleep, synchronous I/O) with almost no CPU.
     /// </summary>
-    public static SimulationOptions BlockingBurst(double burstRatePerSecond, TimeSpan blocking, TimeSpan burstLength, bool operatorEnabled, int seed = 1)
+    /// <remarks>One pod, as the benchmark's real API process: the whole burst lands on one thread pool.</remarks>
+    public static SimulationOptions BlockingBurst(double burstRatePerSecond, TimeSpan blocking, TimeSpan burstLength, bool operatorEnabled, int seed = 1,
+        int podSignalIntervalMilliseconds = 1000)
     {
         var end = BurstStart + burstLength;
-        return Options(DefaultSpec(),
+        var spec = DefaultSpec();
+        spec.Replicas = new ReplicaPolicy { Min = 1, Max = 20 };
+        spec.PodSignals = new PodSignalSource { IntervalMilliseconds = podSignalIntervalMilliseconds };
+        return Options(spec,
             [
                 LoadSegment.Constant(TimeSpan.Zero, end + TimeSpan.FromSeconds(120), 20, new RequestShape(TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(2))),
                 LoadSegment.Constant(BurstStart, end, burstRatePerSecond, new RequestShape(blocking, TimeSpan.FromMilliseconds(1))),
@@ -49,6 +55,7 @@ internal static class SimulationScenarios
         {
             OperatorEnabled = operatorEnabled,
             Seed = seed,
+            InitialReplicas = 1,
         };
     }
 
