@@ -1,11 +1,17 @@
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Migrations.Operations;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Platform.Api.Data;
 
 /// <summary>
 /// Creates the schema and seed rows in the background, retrying until the database answers: in a
-/// cluster the API may start before PostgreSQL does, and it should be live (not ready) meanwhile.
+/// cluster the API may start before its database server does, and it should be live (not ready) meanwhile.
 /// Several replicas may race here; explicit seed keys make the loser fail and retry instead of duplicating.
 /// </summary>
 internal sealed partial class DatabaseInitializer(
@@ -44,6 +50,7 @@ internal sealed partial class DatabaseInitializer(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PlatformDbContext>();
         await db.Database.EnsureCreatedAsync(cancellationToken);
+        await CreateTablesAddedSinceAsync(db, cancellationToken);
         await dialect.PrepareAsync(db, cancellationToken);
         if (!await db.Items.AnyAsync(cancellationToken))
         {
@@ -51,7 +58,41 @@ internal sealed partial class DatabaseInitializer(
                 .Select(i => new Item { Id = i, Name = $"item-{i:D5}", PriceCents = 100 + (i * 37 % 9900) }));
             await db.SaveChangesAsync(cancellationToken);
         }
+        if (!await db.Blobs.AnyAsync(cancellationToken))
+        {
+            db.Blobs.Add(new Blob { Id = BlobSeed.Id, Data = BlobSeed.Create() });
+            await db.SaveChangesAsync(cancellationToken);
+        }
     }
+
+    /// <summary>
+    /// EnsureCreated does nothing to a database that already has tables, so one created by an earlier version
+    /// (a PostgreSQL volume kept across an upgrade, a local platform.db) would lack the blobs table for ever and
+    /// the API would never become ready. Creates it from the model, with the provider's own DDL. A replica that
+    /// loses the race fails here and retries, then finds the table.
+    /// </summary>
+    private async Task CreateTablesAddedSinceAsync(PlatformDbContext db, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.Blobs.AnyAsync(cancellationToken);
+            return;
+        }
+        catch (DbException ex)
+        {
+            LogAddingTable(logger, "blobs", ex.Message);
+        }
+        var model = db.GetService<IDesignTimeModel>().Model;
+        var create = db.GetService<IMigrationsModelDiffer>().GetDifferences(null, model.GetRelationalModel())
+            .OfType<CreateTableOperation>()
+            .Where(operation => operation.Name == "blobs")
+            .ToList<MigrationOperation>();
+        var commands = db.GetService<IMigrationsSqlGenerator>().Generate(create, model);
+        await db.GetService<IMigrationCommandExecutor>().ExecuteNonQueryAsync(commands, db.GetService<IRelationalConnection>(), cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The database has no {Table} table (created by an earlier version?); creating it: {Error}")]
+    private static partial void LogAddingTable(ILogger logger, string table, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database ready ({Provider})")]
     private static partial void LogReady(ILogger logger, string provider);

@@ -21,3 +21,11 @@ public sealed class Order
 
     public DateTime CreatedAtUtc { get; set; }
 }
+
+/// <summary>A large binary value: what the db blob workload reads a prefix of.</summary>
+public sealed class Blob
+{
+    public int Id { get; set; }
+
+    public required byte[] Data { get; set; }
+}

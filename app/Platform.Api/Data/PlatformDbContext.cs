@@ -8,9 +8,11 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
 
     public DbSet<Order> Orders => Set<Order>();
 
+    public DbSet<Blob> Blobs => Set<Blob>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
-        // Plain snake_case names so the hand-written workload SQL reads the same on both providers.
+        // Plain snake_case names so the hand-written workload SQL reads the same on every provider.
         modelBuilder.Entity<Item>(item =>
         {
             item.ToTable("items");
@@ -25,6 +27,13 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
             order.Property(o => o.Item).HasColumnName("item").HasMaxLength(100);
             order.Property(o => o.Quantity).HasColumnName("quantity");
             order.Property(o => o.CreatedAtUtc).HasColumnName("created_at_utc");
+        });
+        // No length: varbinary(max) on SQL Server, bytea on PostgreSQL, BLOB on SQLite.
+        modelBuilder.Entity<Blob>(blob =>
+        {
+            blob.ToTable("blobs");
+            blob.Property(b => b.Id).HasColumnName("id").ValueGeneratedNever();
+            blob.Property(b => b.Data).HasColumnName("data");
         });
     }
 }

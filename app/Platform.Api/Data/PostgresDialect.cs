@@ -16,5 +16,8 @@ internal sealed class PostgresDialect : IDatabaseDialect
             SELECT i.id, i.name, i.price_cents FROM items AS i CROSS JOIN wait ORDER BY i.id LIMIT {rows}
             """).AsNoTracking();
 
+    public IQueryable<Blob> BlobPrefix(PlatformDbContext db, int bytes) =>
+        db.Blobs.FromSql($"SELECT b.id, substring(b.data FROM 1 FOR {bytes}) AS data FROM blobs AS b WHERE b.id = {BlobSeed.Id}").AsNoTracking();
+
     public Task PrepareAsync(PlatformDbContext db, CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -23,6 +23,10 @@ internal sealed class SqliteDialect : IDatabaseDialect
             SELECT i.id, i.name, i.price_cents FROM items AS i CROSS JOIN wait ORDER BY i.id LIMIT {rows}
             """).AsNoTracking();
 
+    // substr on a BLOB counts bytes. The value is read like any other: in this process, on the calling thread.
+    public IQueryable<Blob> BlobPrefix(PlatformDbContext db, int bytes) =>
+        db.Blobs.FromSql($"SELECT b.id, substr(b.data, 1, {bytes}) AS data FROM blobs AS b WHERE b.id = {BlobSeed.Id}").AsNoTracking();
+
     // WAL lets readers proceed while a writer commits: orders under load would otherwise serialise reads.
     public Task PrepareAsync(PlatformDbContext db, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);

@@ -63,6 +63,7 @@ internal static class DatabaseEndpoints
             return Done(Modes.TaskRun, dialect, wait, items.Count, started, Stopwatch.GetElapsedTime(started), completedSynchronously: false);
         }).AsMode(Workload.Database, Modes.TaskRun);
 
+        app.MapDatabaseBlobWorkload();
         return app;
     }
 

@@ -35,6 +35,7 @@ public static class Workload
     public const string IoDelay = "io-delay";
     public const string IoHttp = "io-http";
     public const string Database = "db";
+    public const string DatabaseBlob = "db-blob";
     public const string Cpu = "cpu";
     public const string Fanout = "fanout";
     public const string Orders = "orders";

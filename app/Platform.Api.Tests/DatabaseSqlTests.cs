@@ -1,0 +1,129 @@
+using System.Reflection;
+using System.Text;
+using Microsoft.Data.SqlClient;
+using Microsoft.EntityFrameworkCore;
+using Platform.Api.Data;
+using Platform.Testing;
+
+namespace Platform.Api.Tests;
+
+/// <summary>
+/// The SQL each provider sends, checked without a server: the workload queries (EF Core's ToQueryString) and
+/// the schema (GenerateCreateScript). The full text of each is a golden file, app/Platform.Api.Tests/Sql/, so a
+/// review sees every change to what reaches the database; UPDATE_GOLDEN=1 rewrites them. The facts that matter
+/// are asserted on their own as well.
+/// </summary>
+public sealed class DatabaseSqlTests
+{
+    private static readonly Dictionary<string, (IDatabaseDialect Dialect, string ConnectionString)> Dialects = new()
+    {
+        ["sqlite"] = (new SqliteDialect(), "Data Source=unused.db"),
+        ["postgres"] = (new PostgresDialect(), "Host=unused;Database=platform"),
+        ["sqlserver"] = (new SqlServerDialect(), "Server=unused;Database=platform"),
+    };
+
+    public static TheoryData<string> Providers => new(Dialects.Keys);
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public void The_sql_each_provider_sends_is_the_golden_file(string provider)
+    {
+        var generated = Generate(provider);
+        var golden = RepositoryPaths.Combine("app", "Platform.Api.Tests", "Sql", $"{provider}.sql");
+
+        if (Environment.GetEnvironmentVariable("UPDATE_GOLDEN") == "1")
+        {
+            File.WriteAllText(golden, generated);
+        }
+
+        Assert.True(File.Exists(golden), $"{golden} is missing; run the tests once with UPDATE_GOLDEN=1");
+        Assert.Equal(File.ReadAllText(golden), generated);
+    }
+
+    [Fact]
+    public void Sql_server_waits_with_a_waitfor_statement_in_an_uncomposed_batch()
+    {
+        using var db = Context("sqlserver");
+
+        var sql = Dialects["sqlserver"].Dialect.ItemsAfterServerWait(db, TimeSpan.FromMilliseconds(1_234), 9).ToQueryString();
+
+        Assert.Contains("DECLARE delay varchar(12) = '00:00:01.234';", sql);
+        Assert.Contains("= 9;", sql);
+        var statements = Body(sql);
+        // WAITFOR first, then the SELECT, exactly as written: EF Core did not wrap it in a subquery.
+        Assert.StartsWith("WAITFOR DELAY @delay;", statements);
+        Assert.Contains(";\nSELECT TOP (@", statements);
+        Assert.DoesNotContain("FROM (", statements);
+        Assert.EndsWith("ORDER BY i.id", statements);
+    }
+
+    [Theory]
+    [InlineData("postgres", "pg_sleep(@")]
+    [InlineData("sqlite", "platform_sleep(@")]
+    public void The_other_providers_wait_once_in_a_materialised_cte(string provider, string sleep)
+    {
+        using var db = Context(provider);
+
+        var sql = Body(Dialects[provider].Dialect.ItemsAfterServerWait(db, TimeSpan.FromMilliseconds(150), 9).ToQueryString());
+
+        Assert.StartsWith("WITH wait AS MATERIALIZED (SELECT " + sleep, sql);
+    }
+
+    [Theory]
+    [InlineData("sqlite", "substr(b.data, 1, @", "\"data\" BLOB NOT NULL")]
+    [InlineData("postgres", "substring(b.data FROM 1 FOR @", "data bytea NOT NULL")]
+    [InlineData("sqlserver", "SUBSTRING(b.data, 1, @", "[data] varbinary(max) NOT NULL")]
+    public void The_blob_is_one_large_binary_column_cut_by_the_database(string provider, string cut, string column)
+    {
+        using var db = Context(provider);
+
+        var query = Dialects[provider].Dialect.BlobPrefix(db, 262_144).ToQueryString();
+        var script = db.Database.GenerateCreateScript();
+
+        Assert.Contains(cut, query);
+        Assert.Contains("262144", query);
+        Assert.Contains(column, script);
+    }
+
+    [Fact]
+    public void The_sqlclient_switches_the_setting_sets_are_the_ones_sqlclient_reads()
+    {
+        // SqlClient keeps the names as constants of an internal class; a renamed switch would silently do nothing.
+        var switches = typeof(SqlConnection).Assembly.GetType("Microsoft.Data.SqlClient.LocalAppContextSwitches", throwOnError: true)!;
+        var names = switches.GetFields(BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public)
+            .Where(f => f.IsLiteral && f.FieldType == typeof(string))
+            .Select(f => (string)f.GetRawConstantValue()!)
+            .ToHashSet(StringComparer.Ordinal);
+
+        Assert.Contains(SqlServerDialect.UseCompatibilityAsyncBehaviourSwitch, names);
+        Assert.Contains(SqlServerDialect.UseCompatibilityProcessSniSwitch, names);
+    }
+
+    private static PlatformDbContext Context(string provider)
+    {
+        var (dialect, connectionString) = Dialects[provider];
+        var options = new DbContextOptionsBuilder<PlatformDbContext>();
+        dialect.Configure(options, connectionString);
+        return new PlatformDbContext(options.Options);
+    }
+
+    private static string Generate(string provider)
+    {
+        using var db = Context(provider);
+        var dialect = Dialects[provider].Dialect;
+        var text = new StringBuilder()
+            .Append("-- Generated by DatabaseSqlTests (UPDATE_GOLDEN=1 rewrites it): what the ").Append(provider).Append(" provider sends.\n\n")
+            .Append("-- GET /db/{mode}?ms=150&rows=9\n").Append(Normalise(dialect.ItemsAfterServerWait(db, TimeSpan.FromMilliseconds(150), 9).ToQueryString())).Append("\n\n")
+            .Append("-- GET /db/blob/{mode}?kb=256\n").Append(Normalise(dialect.BlobPrefix(db, 256 * 1024).ToQueryString())).Append("\n\n")
+            .Append("-- The schema (EnsureCreated)\n").Append(Normalise(db.Database.GenerateCreateScript()).Trim()).Append('\n');
+        return text.ToString();
+    }
+
+    private static string Normalise(string sql) => sql.ReplaceLineEndings("\n");
+
+    // ToQueryString puts the parameters first: DECLARE lines (SQL Server), comments (Npgsql), .param lines (SQLite).
+    private static string Body(string sql) =>
+        string.Join('\n', Normalise(sql).Split('\n')
+            .SkipWhile(line => line.Length == 0 || line.StartsWith("DECLARE ", StringComparison.Ordinal)
+                || line.StartsWith("-- ", StringComparison.Ordinal) || line.StartsWith(".param ", StringComparison.Ordinal))).Trim();
+}
