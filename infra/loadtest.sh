@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs one k6 scenario (loadtests/SCENARIO.js) as a Job in the cluster, follows its log, prints the verdict and
-# exits with k6's exit code: 0 every threshold held, 99 a threshold failed, anything else an error.
+# Runs one k6 scenario (loadtests/SCENARIO.js) as a Job in the cluster, follows its log, prints the verdict,
+# writes the experiment report and exits with k6's exit code: 0 every threshold held, 99 a threshold failed,
+# anything else an error.
 # The Job comes from the chart (helm upgrade --reset-then-reuse-values, i.e. the chart's current defaults plus
 # the values the release was installed with, and loadtest.enabled, the scenario and a fresh testId), so it uses
 # the chart's scripts ConfigMap, URLs and remote write; its samples carry testid=TESTID. Needs helm >= 3.14.
@@ -15,6 +16,14 @@
 #   TESTID [SCENARIO-<UTC time>]   the run's k6 testid tag and Job name suffix
 #   LOADTEST_ENV []                 "NAME=VALUE ..." passed to the scenario (loadtest.env), e.g. "RATE=50"
 #   KUBECTL, HELM                   the tools to run [found on PATH]
+#   PROMETHEUS_URL                  the cluster's Prometheus as this machine reaches it, for the report [kind:
+#                                   http://127.0.0.1:9090, the NodePort up.sh maps; minikube: a kubectl
+#                                   port-forward to svc/RELEASE-prometheus for the report's queries]
+#   LOADTEST_ARTIFACTS              where each run's folder goes [artifacts/loadtests of the repository]
+#   NODE                            the node that writes the report [node on PATH]
+# Output: the Job's log, also saved in ARTIFACTS/TESTID/k6.log, the verdict, then the experiment report
+# ARTIFACTS/TESTID/report.html (loadtests/report; needs node and `npm ci` there), whose path is the last line:
+# "report: PATH".
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -24,6 +33,8 @@ SCENARIO=""
 TIMEOUT_SECONDS=3600
 LOADTEST_ENV=${LOADTEST_ENV:-}
 POLL_SECONDS=2
+PORT_FORWARD_PID=""
+REPORT_PROMETHEUS_URL=""
 
 parse_args() {
   while [ $# -gt 0 ]; do
@@ -105,9 +116,9 @@ job_name() {
     --selector "platform.dev/testid=$TESTID" --output 'jsonpath={.items[0].metadata.name}'
 }
 
-# Waits until the Job's pod has started (or already finished), then streams its log to the end.
+# Waits until the Job's pod has started (or already finished), then streams its log to the end, into $2 too.
 follow_log() {
-  local job=$1 phase="" deadline=$((SECONDS + TIMEOUT_SECONDS))
+  local job=$1 log=$2 phase="" deadline=$((SECONDS + TIMEOUT_SECONDS))
   if [ "$DRY_RUN" = true ]; then
     print_command "$KUBECTL" --context "$(kube_context)" --namespace "$NAMESPACE" logs --follow "job/$job"
     return
@@ -124,7 +135,7 @@ follow_log() {
     Running | Succeeded | Failed) ;;
     *) die "the pod of job/$job did not start within ${TIMEOUT_SECONDS}s" ;;
   esac
-  kubectl_ctx --namespace "$NAMESPACE" logs --follow "job/$job" || warn "the log stream ended early"
+  kubectl_ctx --namespace "$NAMESPACE" logs --follow "job/$job" | tee "$log" || warn "the log stream ended early"
 }
 
 # k6's exit code, once the Job has finished: read from the pod's terminated container.
@@ -158,18 +169,102 @@ print_verdict() {
   printf 'Its samples in Prometheus carry testid="%s" (dashboards: Platform / Overview).\n' "$TESTID"
 }
 
+# Sets REPORT_PROMETHEUS_URL to the cluster's Prometheus as this machine reaches it: PROMETHEUS_URL, kind's
+# NodePort on loopback, or on minikube a port-forward on a free local port (stopped by its PID at the end).
+find_prometheus() {
+  if [ -n "${PROMETHEUS_URL:-}" ]; then
+    REPORT_PROMETHEUS_URL=$PROMETHEUS_URL
+  elif [ "$PROVIDER" = kind ]; then
+    REPORT_PROMETHEUS_URL=http://127.0.0.1:9090
+  elif [ "$DRY_RUN" = true ]; then
+    print_command "$KUBECTL" --context "$(kube_context)" --namespace "$NAMESPACE" port-forward "svc/$RELEASE-prometheus" :9090 >&2
+    REPORT_PROMETHEUS_URL=http://127.0.0.1:PORT
+  else
+    start_port_forward
+  fi
+}
+
+# kubectl port-forward on a port the kernel picks; its first line names it.
+start_port_forward() {
+  local out port="" deadline=$((SECONDS + 20))
+  out=$(mktemp)
+  "$KUBECTL" --context "$(kube_context)" --namespace "$NAMESPACE" port-forward "svc/$RELEASE-prometheus" :9090 >"$out" 2>&1 &
+  PORT_FORWARD_PID=$!
+  trap stop_port_forward EXIT
+  while [ -z "$port" ] && [ "$SECONDS" -lt "$deadline" ] && kill -0 "$PORT_FORWARD_PID" 2>/dev/null; do
+    sleep 0.5
+    port=$(sed -n 's/^Forwarding from 127\.0\.0\.1:\([0-9][0-9]*\) .*/\1/p' "$out" | head -n 1)
+  done
+  if [ -z "$port" ]; then
+    warn "no port-forward to svc/$RELEASE-prometheus: $(head -n 3 "$out" | tr '\n' ' ')"
+    rm -f "$out"
+    stop_port_forward
+    return 1
+  fi
+  rm -f "$out"
+  REPORT_PROMETHEUS_URL="http://127.0.0.1:$port"
+}
+
+stop_port_forward() {
+  if [ -n "$PORT_FORWARD_PID" ]; then
+    kill "$PORT_FORWARD_PID" 2>/dev/null || true
+    PORT_FORWARD_PID=""
+  fi
+}
+
+# The experiment report: a page from the cluster's Prometheus over the run, with the verdict from the Job's
+# log. A missing node or node_modules, or an unreachable Prometheus, costs the report only, never the exit code.
+write_report() {
+  local code=$1 from=$2 dir=$3 node=${NODE:-node} to
+  local report="$dir/report.html"
+  to=$(date +%s)
+  [ "$to" -gt "$from" ] || to=$((from + 1))
+  if [ "$DRY_RUN" != true ]; then
+    if ! command -v "$node" >/dev/null 2>&1; then
+      printf 'no report: node is not installed (e.g. apt-get install nodejs npm), then run npm ci in loadtests/report\n'
+      return 0
+    fi
+    if [ ! -f "$REPO_ROOT/loadtests/report/node_modules/uplot/package.json" ]; then
+      printf 'no report: loadtests/report/node_modules is missing: run (cd loadtests/report && npm ci) or bash scripts/install-tools.sh\n'
+      return 0
+    fi
+  fi
+  if ! find_prometheus; then
+    printf 'no report: the cluster'"'"'s Prometheus cannot be reached from here (set PROMETHEUS_URL)\n'
+    return 0
+  fi
+  local args=(--prometheus "$REPORT_PROMETHEUS_URL" --from "$from" --to "$to" --testid "$TESTID" --scenario "$SCENARIO"
+    --namespace "$NAMESPACE" --autoscaler "$RELEASE-api" --verdict "$dir/k6.log" --out "$report")
+  [[ $code =~ ^[0-9]+$ ]] && args+=(--exit-code "$code")
+  if ! run "$node" "$REPO_ROOT/loadtests/report/report.mjs" "${args[@]}" 2>&1; then
+    stop_port_forward
+    printf 'no report: the generator failed (see above); the Job'"'"'s log is %s\n' "$dir/k6.log"
+    return 0
+  fi
+  stop_port_forward
+  if [ "$DRY_RUN" = true ]; then
+    printf 'report: %s (dry run: not written)\n' "$report"
+  else
+    printf 'report: %s\n' "$report"
+  fi
+}
+
 main() {
   parse_args "$@"
   check_inputs
   require_tools "$KUBECTL" "$HELM"
+  local dir="${LOADTEST_ARTIFACTS:-$REPO_ROOT/artifacts/loadtests}/$TESTID" from
+  run mkdir -p "$dir"
+  from=$(date +%s)
   start_job
   local job code
   job=$(job_name)
   [ -n "$job" ] || die "no Job labelled platform.dev/testid=$TESTID was created"
   log "following job/$job"
-  follow_log "$job"
+  follow_log "$job" "$dir/k6.log"
   code=$(exit_code "$job")
   print_verdict "$code"
+  write_report "$code" "$from" "$dir"
   [ "$code" = dry-run ] && exit 0
   exit "$code"
 }

@@ -3,14 +3,19 @@
 # images, loads them into the cluster, and installs or upgrades the chart (release "platform"). Idempotent:
 # run it again after a code change; unchanged images keep their tag, so nothing restarts needlessly.
 #
-# Usage: infra/up.sh [--minikube] [--dry-run] [-h|--help]
-#   --minikube   use minikube (profile CLUSTER_NAME) instead of kind (cluster CLUSTER_NAME)
-#   --dry-run    print every command instead of running it (inputs and tools are still checked)
+# Usage: infra/up.sh [--minikube] [--database NAME [--accept-sql-server-eula]] [--dry-run] [-h|--help]
+#   --minikube                 use minikube (profile CLUSTER_NAME) instead of kind (cluster CLUSTER_NAME)
+#   --database NAME            the API's database: postgres (default: a StatefulSet), sqlite (embedded, one file
+#                              per pod) or sqlserver (SQL Server 2022: an x86-64 node and about 3 GiB of memory)
+#   --accept-sql-server-eula   you accept the SQL Server image's licence terms; required with --database sqlserver
+#   --dry-run                  print every command instead of running it (inputs and tools are still checked)
 #
 # Environment (defaults in brackets):
 #   CLUSTER_NAME [platform]  NAMESPACE [platform]  RELEASE [platform]
 #   KIND_NODE_IMAGE [kind's default]     node image for kind, e.g. kindest/node:v1.33.1
 #   MINIKUBE_CPUS [4]  MINIKUBE_MEMORY [8g]  MINIKUBE_K8S_VERSION [minikube's default]
+#   DATABASE [postgres]                  the same as --database
+#   ACCEPT_SQL_SERVER_EULA [false]       true: the same as --accept-sql-server-eula
 #   HELM_TIMEOUT [10m]                   how long `helm upgrade --install --wait` may take
 #   EXTRA_HELM_ARGS []                   more arguments for helm, e.g. "--set database.provider=postgres"
 #   KIND, MINIKUBE, KUBECTL, HELM, DOCKER  the tools to run [found on PATH]
@@ -25,6 +30,8 @@ MINIKUBE_MEMORY=${MINIKUBE_MEMORY:-8g}
 MINIKUBE_K8S_VERSION=${MINIKUBE_K8S_VERSION:-}
 HELM_TIMEOUT=${HELM_TIMEOUT:-10m}
 EXTRA_HELM_ARGS=${EXTRA_HELM_ARGS:-}
+DATABASE=${DATABASE:-postgres}
+ACCEPT_SQL_SERVER_EULA=${ACCEPT_SQL_SERVER_EULA:-false}
 
 KIND_CONFIG="$INFRA_DIR/kind/cluster.yaml"
 KIND_VALUES="$INFRA_DIR/values/kind.yaml"
@@ -38,6 +45,15 @@ parse_args() {
       continue
     fi
     case "$1" in
+      --database)
+        [ $# -ge 2 ] || die "--database needs a value: postgres, sqlite or sqlserver"
+        DATABASE=$2
+        shift 2
+        ;;
+      --accept-sql-server-eula)
+        ACCEPT_SQL_SERVER_EULA=true
+        shift
+        ;;
       -h | --help)
         usage
         exit 0
@@ -62,6 +78,14 @@ check_inputs() {
   fi
   [[ $CLUSTER_NAME =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ ]] || die "CLUSTER_NAME '$CLUSTER_NAME' must be a DNS label"
   [[ $MINIKUBE_CPUS =~ ^[0-9]+$ ]] || die "MINIKUBE_CPUS '$MINIKUBE_CPUS' must be a number"
+  case "$DATABASE" in
+    postgres | sqlite) ;;
+    sqlserver)
+      [ "$ACCEPT_SQL_SERVER_EULA" = true ] ||
+        die "--database sqlserver runs the SQL Server image only once you accept its licence terms: add --accept-sql-server-eula"
+      ;;
+    *) die "--database '$DATABASE' must be postgres, sqlite or sqlserver" ;;
+  esac
 }
 
 check_tools() {
@@ -123,14 +147,16 @@ install_release() {
     --namespace "$NAMESPACE" --create-namespace
     --wait --timeout "$HELM_TIMEOUT"
     --set-string "api.image.tag=$api_tag"
-    --set-string "operator.image.tag=$operator_tag")
+    --set-string "operator.image.tag=$operator_tag"
+    --set-string "database.provider=$DATABASE")
+  [ "$DATABASE" = sqlserver ] && args+=(--set database.sqlserver.acceptEula=true)
   [ "$PROVIDER" = kind ] && args+=(--values "$KIND_VALUES")
   if [ -n "$EXTRA_HELM_ARGS" ]; then
     local extra
     read -r -a extra <<<"$EXTRA_HELM_ARGS"
     args+=("${extra[@]}")
   fi
-  log "installing the chart (release $RELEASE, namespace $NAMESPACE)"
+  log "installing the chart (release $RELEASE, namespace $NAMESPACE, database $DATABASE)"
   helm_ctx "${args[@]}"
   kubectl_ctx --namespace "$NAMESPACE" get pods --selector "app.kubernetes.io/instance=$RELEASE"
 }

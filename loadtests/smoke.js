@@ -1,7 +1,7 @@
 // smoke.js: every API endpoint once, with checks on status and body. What `helm test` runs.
 //
 // What it does: one iteration (through a constant-arrival-rate scenario of a single iteration) that calls
-// the health endpoints, /metrics, every mode of io/delay, io/http, db, cpu and fanout with small
+// the health endpoints, /metrics, every mode of io/delay, io/http, db, db/blob, cpu and fanout with small
 // parameters, writes an order and retries it with the same id, reads it back and counts orders, and asks
 // for an unknown mode to see the 404 contract.
 // Dashboard: Platform / Overview (uid platform-overview) shows the requests arrive, one per route.
@@ -38,6 +38,7 @@ export function smoke() {
   for (const mode of api.WORKLOADS.ioDelay.modes) api.expectWorkload(api.ioDelay(mode, 10), 'io-delay', mode);
   for (const mode of api.WORKLOADS.ioHttp.modes) api.expectWorkload(api.ioHttp(mode, 10), 'io-http', mode);
   for (const mode of api.WORKLOADS.db.modes) api.expectWorkload(api.db(mode, 10, 2), 'db', mode);
+  for (const mode of api.WORKLOADS.dbBlob.modes) api.expectWorkload(api.dbBlob(mode, 16), 'db-blob', mode);
   for (const mode of api.WORKLOADS.cpu.modes) api.expectWorkload(api.cpu(mode, 100000), 'cpu', mode);
   for (const mode of api.WORKLOADS.fanout.modes) api.expectWorkload(api.fanout(mode, 2, 10), 'fanout', mode);
   check(api.downstreamDelay(1), { 'downstream is 200': (r) => r.status === 200 });

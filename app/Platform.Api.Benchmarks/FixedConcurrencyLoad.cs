@@ -1,3 +1,4 @@
+using Platform.Testing;
 using System.Diagnostics;
 
 namespace Platform.Api.Benchmarks;

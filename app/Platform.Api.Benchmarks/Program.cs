@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Diagnostics;
 using System.Globalization;
+using Platform.Testing;
 
 namespace Platform.Api.Benchmarks;
 
@@ -48,10 +49,15 @@ internal static class Program
             CustomParser = ParseRates,
         };
         var output = new Option<FileInfo?>("--output") { Description = "Also write the Markdown report to this file." };
+        var blob = new Option<bool>("--blob")
+        {
+            Description = "Only the large-value read (/db/blob/{mode}) on SQLite, PostgreSQL and, where SQLSERVER_CONNECTION_STRING is set, "
+                + "SQL Server: 256 and 4096 KiB, 1 and 16 clients, 5 s per cell (about 6 minutes).",
+        };
 
         var root = new RootCommand("Open-loop load against Platform.Api on loopback: io/delay modes and metrics overhead.")
         {
-            quick, durationSeconds, rates, output,
+            quick, durationSeconds, rates, output, blob,
         };
         root.SetAction((parsed, cancellationToken) =>
         {
@@ -66,7 +72,7 @@ internal static class Program
                 // Bounds the drain of a collapsed server; --quick trades long tails for a short run.
                 RequestTimeout: TimeSpan.FromSeconds(isQuick ? 5 : 30),
                 Output: parsed.GetValue(output));
-            return RunAsync(settings, cancellationToken);
+            return parsed.GetValue(blob) ? RunBlobAsync(settings, cancellationToken) : RunAsync(settings, cancellationToken);
         });
         return await root.Parse(args).InvokeAsync();
     }
@@ -155,6 +161,44 @@ internal static class Program
 
         return 0;
     }
+
+    private static async Task<int> RunBlobAsync(BenchmarkSettings settings, CancellationToken cancellationToken)
+    {
+        ThreadPool.GetMinThreads(out var worker, out var io);
+        ThreadPool.SetMinThreads(Math.Max(worker, ClientMinThreads), Math.Max(io, ClientMinThreads));
+        var clock = Stopwatch.StartNew();
+        var machine = MachineInfo.Capture();
+        string markdown;
+        try
+        {
+            using var client = LoadClient.Create(TimeSpan.FromSeconds(30));
+            markdown = await BlobBenchmark.RunAsync(client, [256, BlobSizeMaxKilobytes], [1, 16], TimeSpan.FromSeconds(5), clock, cancellationToken);
+        }
+        catch (ApiStartException e)
+        {
+            await Console.Error.WriteLineAsync($"error: the API under test could not be started. {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is InvalidOperationException or HttpRequestException or TimeoutException or ToolMissingException
+            && !cancellationToken.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return 1;
+        }
+
+        markdown = string.Create(CultureInfo.InvariantCulture,
+            $"- Machine: {machine.ProcessorCount} logical processors{(machine.CpuModel is { } cpu ? $" ({cpu})" : "")}, {machine.Os}, {machine.DotNet}; load average at start {machine.LoadAverageAtStart ?? "n/a"}, at end {MachineInfo.LoadAverage() ?? "n/a"}; {clock.Elapsed.TotalMinutes:0.0} min.\n\n{markdown}");
+        await Console.Out.WriteAsync(markdown);
+        if (settings.Output is { } file)
+        {
+            await File.WriteAllTextAsync(file.FullName, markdown, cancellationToken);
+            await Console.Error.WriteLineAsync($"Report written to {file.FullName}");
+        }
+        return 0;
+    }
+
+    /// <summary>The API's bound on kb (BlobSeed.MaxKilobytes); the benchmark runs the API as a process and does not call into it.</summary>
+    private const int BlobSizeMaxKilobytes = 4096;
 
     private static async Task<DelayCell> RunDelayCellAsync(
         HttpClient client, OpenLoopLoad load, string mode, int rate, int? raisedMinThreads,

@@ -97,6 +97,7 @@ public sealed class MetricsContractTests(MetricsContractTests.ServedMetrics serv
         Assert.Equal(1, _metrics.Sum("platform_workload_requests_total", l => l["workload"] == "io-delay" && l["mode"] == "sync" && l["outcome"] == "success"));
         Assert.Equal(1, _metrics.Sum("platform_workload_requests_total", l => l["workload"] == "io-delay" && l["mode"] == "async" && l["outcome"] == "error"));
         Assert.Equal(1, _metrics.Sum("platform_workload_requests_total", l => l["workload"] == "db" && l["mode"] == "task-run"));
+        Assert.Equal(1, _metrics.Sum("platform_workload_requests_total", l => l["workload"] == "db-blob" && l["mode"] == "sync-over-async" && l["outcome"] == "success"));
     }
 
     [Fact]

@@ -44,6 +44,7 @@ public sealed class ProcessLifecycleTests
     [InlineData("ThreadPool__MinThreadsCap", "0", "MinThreadsCap")]
     [InlineData("Admin__Token", "short", "Admin:Token")]
     [InlineData("Database__Provider", "Postgres", "Database:ConnectionString is not a valid Postgres connection string")]
+    [InlineData("Database__Provider", "SqlServer", "Database:ConnectionString is not a valid SqlServer connection string")]
     [InlineData("Database__Provider", "Oracle", "Database:Provider")]
     [InlineData("Downstream__BaseUrl", "ftp://example", "Downstream:BaseUrl")]
     [InlineData("Shutdown__DrainTimeoutSeconds", "-1", "DrainTimeoutSeconds")]
@@ -56,6 +57,30 @@ public sealed class ProcessLifecycleTests
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains(named, api.Process.RecentOutput);
+    }
+
+    [Theory]
+    [InlineData("Server=db.example;User ID=sa;Password=Hunter2-secret", "it names no Database (Initial Catalog)")]
+    [InlineData("Server=db.example;Database=platform;Password=Hunter2-secret;Frobnicate=yes", "Keyword not supported: 'frobnicate'")]
+    [InlineData("Data Source=/data/platform.db;Password=Hunter2-secret", "contains '/': that is a file path")]
+    [InlineData(" ", "Database:ConnectionString is required when Database:Provider is SqlServer.")]
+    public async Task A_bad_sql_server_connection_string_is_one_line_at_start_up_without_the_password(string connectionString, string reason)
+    {
+        await using var api = await ApiProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Database__Provider"] = "SqlServer",
+            ["Database__ConnectionString"] = connectionString,
+        }, waitForReady: false);
+
+        var exitCode = await api.Process.WaitForExitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, exitCode);
+        var output = api.Process.RecentOutput;
+        var line = Assert.Single(output.Split('\n'), l => l.Contains("Database:ConnectionString", StringComparison.Ordinal));
+        Assert.StartsWith("Invalid setting: ", line);
+        Assert.Contains(reason, line);
+        Assert.DoesNotContain("Hunter2", output);
+        Assert.DoesNotContain("   at ", output);
     }
 
     [Fact]
@@ -74,14 +99,16 @@ public sealed class ProcessLifecycleTests
         Assert.Equal(0, exitCode);
     }
 
-    [Fact]
-    public async Task Readiness_fails_and_liveness_holds_while_the_database_is_unreachable()
+    [Theory]
+    [InlineData("Postgres", "Host=127.0.0.1;Port={0};Username=postgres;Database=none;Timeout=2")]
+    [InlineData("SqlServer", "Server=tcp:127.0.0.1,{0};Database=none;User ID=sa;Password=unused;Connect Timeout=2;TrustServerCertificate=True")]
+    public async Task Readiness_fails_and_liveness_holds_while_the_database_is_unreachable(string provider, string connectionString)
     {
         var closedPort = FreeTcpPort.Next();
         await using var api = await ApiProcess.StartAsync(new Dictionary<string, string>
         {
-            ["Database__Provider"] = "Postgres",
-            ["Database__ConnectionString"] = $"Host=127.0.0.1;Port={closedPort};Username=postgres;Database=none;Timeout=2",
+            ["Database__Provider"] = provider,
+            ["Database__ConnectionString"] = string.Format(System.Globalization.CultureInfo.InvariantCulture, connectionString, closedPort),
         }, waitForReady: false);
 
         var live = await RetryUntilAnsweredAsync(() => api.Client.GetAsync("/healthz/live", TestContext.Current.CancellationToken));

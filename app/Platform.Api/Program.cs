@@ -1,3 +1,4 @@
+using Platform.Api.Connections;
 using Platform.Api.Control;
 using Platform.Api.Data;
 using Platform.Api.Health;
@@ -10,6 +11,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 // Options are bound and validated at start-up: a bad setting stops the process with a clear message.
 builder.AddPlatformHosting();
+builder.AddConnectionRecycling();
 builder.AddPlatformTelemetry();
 builder.AddPlatformDatabase();
 builder.AddThreadPoolControl();
@@ -17,8 +19,9 @@ builder.AddControlListener();
 builder.AddWorkloads();
 builder.AddPlatformHealth();
 
-var app = builder.Build();
+var app = builder.Build().ExitOnInvalidSettings();
 
+app.UseConnectionRecycling();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAdminPortIsolation();

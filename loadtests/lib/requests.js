@@ -11,6 +11,7 @@ export const WORKLOADS = /** @type {const} */ ({
   ioDelay: { route: '/io/delay/{mode}', workload: 'io-delay', modes: ['async', 'sync', 'sync-over-async', 'task-run'] },
   ioHttp: { route: '/io/http/{mode}', workload: 'io-http', modes: ['async', 'sync', 'sync-over-async', 'task-run'] },
   db: { route: '/db/{mode}', workload: 'db', modes: ['async', 'sync', 'sync-over-async', 'task-run'] },
+  dbBlob: { route: '/db/blob/{mode}', workload: 'db-blob', modes: ['async', 'sync', 'sync-over-async', 'task-run'] },
   cpu: { route: '/cpu/{mode}', workload: 'cpu', modes: ['sync', 'task-run'] },
   fanout: { route: '/fanout/{mode}', workload: 'fanout', modes: ['sequential', 'when-all'] },
 });
@@ -68,6 +69,11 @@ export function ioHttp(mode, ms, extra) {
 /** @param {IoMode} mode @param {number} ms server-side wait @param {number} rows @param {import('k6/http').Params} [extra] */
 export function db(mode, ms, rows, extra) {
   return getMode('db', mode, { ms, rows }, extra);
+}
+
+/** @param {IoMode} mode @param {number} kb size of the large value read, 1..4096 KiB @param {import('k6/http').Params} [extra] */
+export function dbBlob(mode, kb, extra) {
+  return getMode('dbBlob', mode, { kb }, extra);
 }
 
 /** @param {CpuMode} mode @param {number} iterations 1,000,000 is about 2.5 ms of one core @param {import('k6/http').Params} [extra] */

@@ -2,7 +2,9 @@
 // test's time windows (scheduling delay, min threads, replicas, the operator's decisions) and compares it
 // with what the experiment expects. The table it prints reads
 //   check | expected | observed | result
-// with result PASS, FAIL, INFO (shown, not judged) or UNKNOWN (no data, or Prometheus unreachable).
+// with result PASS, FAIL, INFO (shown, not judged) or UNKNOWN (no data, or Prometheus unreachable), then
+// the same verdict as one line `VERDICT-JSON {...}`, which the experiment report (loadtests/report) reads
+// back from k6's log.
 //
 // How a verdict fails the run: each FAIL adds 1 to the custom counter `verdict_failures`, whose threshold
 // `count==0` every script carries (buildOptions). k6 evaluates thresholds after teardown() has run and its
@@ -350,6 +352,9 @@ export function peakPoint(points, window) {
 
 // ---- running and printing --------------------------------------------------------------------------
 
+/** Starts the one log line that carries the verdict as JSON: title, overall, prometheus, testid, rows. */
+export const VERDICT_JSON_PREFIX = 'VERDICT-JSON ';
+
 /** @param {Row[]} rows */
 function printTable(rows) {
   const header = { check: 'check', expected: 'expected', observed: 'observed', result: 'result' };
@@ -408,6 +413,9 @@ export function runVerdict(title, data, checks, options) {
   const note = !reachable ? ' (Prometheus unreachable; the client-side thresholds decide alone)'
     : unknown > 0 && !strict ? ' (UNKNOWN rows do not fail the run; VERDICT_STRICT=true makes them)' : '';
   console.log(`server-side verdict: ${overall}${note}`);
+  // The same verdict as one machine-readable line, for the experiment report (loadtests/report), which
+  // reads it back from k6's log.
+  console.log(`${VERDICT_JSON_PREFIX}${JSON.stringify({ title, overall, prometheus: PROMETHEUS_URL, testid: testId(), rows })}`);
   // Always one sample, so the threshold `verdict_failures count==0` has data to judge.
   verdictFailures.add(failed);
   return overall;

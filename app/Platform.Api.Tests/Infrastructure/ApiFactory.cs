@@ -32,6 +32,9 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         UseKestrel(0);
     }
 
+    /// <summary>The Database:ConnectionString the API runs with (its own SQLite file unless the settings name another).</summary>
+    public string DatabaseConnectionString => _settings["Database:ConnectionString"]!;
+
     /// <summary>Starts the server and waits until /healthz/ready answers 200.</summary>
     public async Task<HttpClient> StartAsync(bool waitForReady = true)
     {

@@ -13,6 +13,7 @@ public static class Traffic
             "/io/delay/async?ms=5", "/io/delay/sync?ms=5", "/io/delay/sync-over-async?ms=5", "/io/delay/task-run?ms=5",
             "/io/http/async?ms=5", "/io/http/sync?ms=5", "/io/http/sync-over-async?ms=5", "/io/http/task-run?ms=5",
             "/db/async?ms=5", "/db/sync?ms=5", "/db/sync-over-async?ms=5", "/db/task-run?ms=5",
+            "/db/blob/async?kb=4", "/db/blob/sync?kb=4", "/db/blob/sync-over-async?kb=4", "/db/blob/task-run?kb=4",
             "/cpu/sync?iterations=1000", "/cpu/task-run?iterations=1000",
             "/fanout/sequential?calls=2&ms=5", "/fanout/when-all?calls=2&ms=5",
             "/orders/count", "/io/delay/async?ms=-1", "/io/delay/nope",

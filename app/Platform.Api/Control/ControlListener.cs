@@ -15,13 +15,13 @@ namespace Platform.Api.Control;
 /// <c>/metrics</c> and <c>/healthz/live</c> on Control:Port; <c>/admin/threadpool</c> on Admin:Port
 /// (which the control listener then binds too) or, without Admin:Port, on Control:Port. The admin routes
 /// validate, authenticate, log and count exactly as Kestrel's do: both go through
-/// <see cref="MinThreadsController"/> and <see cref="AdminToken"/>.
+/// <see cref="ThreadPoolMinimums"/> and <see cref="AdminToken"/>.
 /// </summary>
 internal sealed class ControlListener(
     IOptions<ControlOptions> control,
     IOptions<AdminOptions> admin,
     IOptions<HttpJsonOptions> json,
-    MinThreadsController minThreads,
+    ThreadPoolMinimums minThreads,
     IServiceProvider services,
     ILogger<ControlListener> logger) : IHostedService, IDisposable
 {

@@ -16,6 +16,7 @@ public static class MetricNames
     public const string AdminChanges = "platform.thread_pool.admin_changes";
     public const string CpuLimit = "platform.process.cpu.limit";
     public const string WorkloadRequests = "platform.workload.requests";
+    public const string ConnectionsRecycled = "platform.http.connections_recycled";
 
     /// <summary>The meters exported at /metrics, besides <see cref="Meter"/>.</summary>
     public static readonly IReadOnlyList<string> ExportedMeters =

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Platform.Api.Connections;
 
 namespace Platform.Api.Telemetry;
 
@@ -9,6 +10,9 @@ public sealed class PlatformInstruments
     // waits that a starved pool produces.
     private static readonly double[] SchedulingDelayBuckets =
         [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+    private long _recycledByAge;
+    private long _recycledByRequests;
 
     public PlatformInstruments(IMeterFactory meterFactory)
     {
@@ -35,6 +39,15 @@ public sealed class PlatformInstruments
         meter.CreateObservableGauge(MetricNames.AvailableThreads, () => ThreadCounts(ThreadPool.GetAvailableThreads), "{thread}",
             "Maximum threads minus threads currently busy.");
 
+        // Observable, so both reasons are served (as 0) from the first scrape: a rate over the counter then
+        // also sees the first recycle, and a dashboard can tell "none recycled" from "not exported".
+        meter.CreateObservableCounter(MetricNames.ConnectionsRecycled, () => new[]
+        {
+            new Measurement<long>(Volatile.Read(ref _recycledByAge), new KeyValuePair<string, object?>("reason", "age")),
+            new Measurement<long>(Volatile.Read(ref _recycledByRequests), new KeyValuePair<string, object?>("reason", "requests")),
+        }, "{connection}",
+            "Connections on the traffic port asked to reconnect (Connection: close or GOAWAY), by reason: age or requests.");
+
         var cpuLimit = CpuLimit.Detect();
         meter.CreateObservableGauge(MetricNames.CpuLimit, () => cpuLimit, "{cpu}",
             "CPUs this process may use: the cgroup CPU quota if one is set, else the processor count.");
@@ -48,6 +61,19 @@ public sealed class PlatformInstruments
     public Counter<long> WorkloadRequests { get; }
 
     public Counter<long> AdminChanges { get; }
+
+    /// <summary>Counts a connection the API asked to reconnect (see Connections:MaxAgeSeconds and MaxRequests).</summary>
+    public void ConnectionRecycled(RecycleReason reason)
+    {
+        if (reason == RecycleReason.Age)
+        {
+            Interlocked.Increment(ref _recycledByAge);
+        }
+        else
+        {
+            Interlocked.Increment(ref _recycledByRequests);
+        }
+    }
 
     private delegate void ThreadCountReader(out int workerThreads, out int completionPortThreads);
 

@@ -27,7 +27,7 @@ internal static class ThreadPoolAdminEndpoints
             .AddPolicy(Policy, policy => policy
                 .AddAuthenticationSchemes(AdminTokenAuthenticationHandler.SchemeName)
                 .RequireAuthenticatedUser());
-        builder.Services.AddSingleton<MinThreadsController>();
+        builder.Services.AddSingleton<ThreadPoolMinimums>();
         builder.Services.AddHostedService<ThreadPoolStartup>();
         return builder;
     }
@@ -40,17 +40,17 @@ internal static class ThreadPoolAdminEndpoints
             admin.WithMetadata(new AdminPortOnly(port));
         }
 
-        admin.MapGet("/threadpool", (MinThreadsController controller) => TypedResults.Ok(controller.Snapshot()));
+        admin.MapGet("/threadpool", (ThreadPoolMinimums minimums) => TypedResults.Ok(minimums.Snapshot()));
 
         admin.MapPut("/threadpool", async Task<Results<Ok<ThreadPoolSnapshot>, ValidationProblem, ProblemHttpResult>> (
-            HttpRequest request, MinThreadsController controller, CancellationToken aborted) =>
+            HttpRequest request, ThreadPoolMinimums minimums, CancellationToken aborted) =>
         {
             var (change, bodyProblem) = await JsonBody.ReadAsync<ThreadPoolChange>(request, aborted);
             if (bodyProblem is not null)
             {
                 return bodyProblem;
             }
-            var result = controller.Change(change!, request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+            var result = minimums.Change(change!, request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown");
             return result.Outcome switch
             {
                 MinThreadsOutcome.Applied => TypedResults.Ok(result.After),
@@ -94,11 +94,11 @@ internal static class ThreadPoolAdminEndpoints
     /// <summary>Marks the admin endpoints as answering only on one local port.</summary>
     internal sealed record AdminPortOnly(int Port);
 
-    private sealed class ThreadPoolStartup(MinThreadsController controller) : IHostedService
+    private sealed class ThreadPoolStartup(ThreadPoolMinimums minimums) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            controller.ApplyStartupSettings();
+            minimums.ApplyStartupSettings();
             return Task.CompletedTask;
         }
 

@@ -128,6 +128,16 @@ affinity:
 {{- default (include "platform.componentName" (dict "ctx" . "component" "admin-token")) .Values.admin.existingSecret }}
 {{- end }}
 
+{{/* The Secret holding the in-cluster SQL Server's SA password (key `sa-password`). */}}
+{{- define "platform.sqlserverSecretName" -}}
+{{- default (include "platform.componentName" (dict "ctx" . "component" "sqlserver")) .Values.database.sqlserver.existingSecret }}
+{{- end }}
+
+{{/* True ("true") when the chart deploys SQL Server itself: provider sqlserver without an external server. */}}
+{{- define "platform.sqlserverInCluster" -}}
+{{- if and (eq .Values.database.provider "sqlserver") (not .Values.database.sqlserver.external.existingSecret) }}true{{- end }}
+{{- end }}
+
 {{/* The Secret holding the PostgreSQL password (key `password`). */}}
 {{- define "platform.postgresSecretName" -}}
 {{- default (include "platform.componentName" (dict "ctx" . "component" "postgres")) .Values.database.postgres.existingSecret }}
@@ -175,9 +185,10 @@ True ("true") when the operator decides the API's replica count: then `helm upgr
 
 {{/*
 A Secret value that is generated once and then kept: the given value if set, else the live Secret's (read with
-`lookup` on upgrade), else a new random string. `helm template` and client-side dry runs cannot look up, so they
-render a new random value: the real install keeps the first one.
-Usage: include "platform.stableSecretValue" (dict "ctx" $ "secret" NAME "key" KEY "value" GIVEN "length" 32)
+`lookup` on upgrade), else a new random string (alphanumeric of "length", or "generated" when given). `helm
+template` and client-side dry runs cannot look up, so they render a new random value: the real install keeps the
+first one.
+Usage: include "platform.stableSecretValue" (dict "ctx" $ "secret" NAME "key" KEY "value" GIVEN "length" 32 ["generated" FRESH])
 */}}
 {{- define "platform.stableSecretValue" -}}
 {{- if .value }}
@@ -187,7 +198,7 @@ Usage: include "platform.stableSecretValue" (dict "ctx" $ "secret" NAME "key" KE
 {{- if and $live $live.data (hasKey $live.data .key) }}
 {{- index $live.data .key | b64dec }}
 {{- else }}
-{{- randAlphaNum (int .length) }}
+{{- .generated | default (randAlphaNum (int .length)) }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -300,12 +311,37 @@ Usage: include "platform.k6Container" (dict "ctx" $ "scenario" NAME "testId" ID)
 {{/*
 The API's database settings (Database__Provider, Database__ConnectionString). With PostgreSQL the password comes
 from the Secret into POSTGRES_PASSWORD, and Kubernetes expands $(POSTGRES_PASSWORD) in the connection string, so
-no password is written into the Deployment. SQLite keeps its file in the /data emptyDir (the root is read-only).
+no password is written into the Deployment; the in-cluster SQL Server's SA password likewise through
+MSSQL_SA_PASSWORD, and an external SQL Server's whole connection string comes from its Secret. SQLite keeps its
+file in the /data emptyDir (the root is read-only).
 Usage: include "platform.databaseEnv" (dict "ctx" $ "provider" "sqlite")
 */}}
 {{- define "platform.databaseEnv" -}}
 {{- $ctx := .ctx }}
-{{- if eq .provider "postgres" }}
+{{- if eq .provider "sqlserver" }}
+{{- $sql := $ctx.Values.database.sqlserver -}}
+- name: Database__Provider
+  value: SqlServer
+{{- if $sql.external.existingSecret }}
+- name: Database__ConnectionString
+  valueFrom:
+    secretKeyRef:
+      name: {{ $sql.external.existingSecret | quote }}
+      key: {{ $sql.external.key | quote }}
+{{- else }}
+- name: MSSQL_SA_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "platform.sqlserverSecretName" $ctx }}
+      key: sa-password
+# The server's certificate is the self-signed one SQL Server generates: the traffic is encrypted, the
+# certificate is not verified (inside the namespace, to the chart's own Service).
+- name: Database__ConnectionString
+  value: {{ printf "Server=tcp:%s,1433;Database=%s;User ID=sa;Password=$(MSSQL_SA_PASSWORD);Encrypt=True;TrustServerCertificate=True" (include "platform.componentName" (dict "ctx" $ctx "component" "sqlserver")) $sql.database | quote }}
+{{- end }}
+- name: Database__SqlClientCompatibilityAsyncBehaviour
+  value: {{ $sql.sqlClientCompatibilityAsyncBehaviour | quote }}
+{{- else if eq .provider "postgres" }}
 {{- $pg := $ctx.Values.database.postgres -}}
 - name: POSTGRES_PASSWORD
   valueFrom:
@@ -367,15 +403,18 @@ operator.watchAllNamespaces. Each rule is one call site of the operator.
   verbs: ["get"]
 {{- end }}
 
-{{/* The port Prometheus scrapes on the API and downstream pods: the dedicated-thread metrics port, else 8080. */}}
-{{- define "platform.apiScrapePort" -}}
-{{- default (include "platform.httpPort" .) .Values.api.metricsPort }}
+{{/* The control listener's env (API and downstream): its port, served without a thread-pool thread. Usage: include "platform.controlEnv" . */}}
+{{- define "platform.controlEnv" -}}
+- name: Control__Port
+  value: {{ .Values.api.controlPort | quote }}
 {{- end }}
 
-{{/* The dedicated-thread metrics port's container port and env, when api.metricsPort is set. Usage: include "platform.metricsEnv" . */}}
-{{- define "platform.metricsEnv" -}}
-{{- with .Values.api.metricsPort -}}
-- name: Metrics__DedicatedPort
-  value: {{ . | quote }}
-{{- end }}
+{{/* Liveness on the control port: it answers while the pool is starved. Usage: include "platform.livenessProbe" . */}}
+{{- define "platform.livenessProbe" -}}
+httpGet:
+  path: /healthz/live
+  port: control
+periodSeconds: {{ .Values.api.probes.liveness.periodSeconds }}
+timeoutSeconds: {{ .Values.api.probes.liveness.timeoutSeconds }}
+failureThreshold: {{ .Values.api.probes.liveness.failureThreshold }}
 {{- end }}

@@ -2,15 +2,14 @@ using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Net;
 using System.Reflection;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using k8s;
 using Platform.Api.Data;
 using Platform.Deployment.Tests.Infrastructure;
 using Platform.Operator.Api;
 using Platform.Operator.Decisions;
 using Platform.Operator.Hosting;
-using Platform.Operator.Kubernetes;
 using Platform.Testing;
 
 namespace Platform.Deployment.Tests.Chart;
@@ -22,7 +21,7 @@ namespace Platform.Deployment.Tests.Chart;
 /// </summary>
 public sealed partial class AppConsistencyTests
 {
-    private static readonly string[] ApiScenarios = ["default", "postgres"];
+    private static readonly string[] ApiScenarios = ["default", "postgres", "sqlserver"];
 
     [Fact]
     public async Task Every_Section__Property_setting_the_chart_gives_the_api_binds_to_a_real_option_and_validates()
@@ -61,7 +60,7 @@ public sealed partial class AppConsistencyTests
                 }
             }
         }
-        Assert.Superset(new HashSet<string> { "Admin__Port", "Admin__Token", "Database__Provider", "Database__ConnectionString", "Downstream__BaseUrl", "Shutdown__DrainTimeoutSeconds", "Metrics__DedicatedPort" }, checkedSettings);
+        Assert.Superset(new HashSet<string> { "Admin__Port", "Admin__Token", "Database__Provider", "Database__ConnectionString", "Downstream__BaseUrl", "Shutdown__DrainTimeoutSeconds", "Control__Port", "Connections__MaxAgeSeconds", "Connections__MaxRequests" }, checkedSettings);
     }
 
     [Fact]
@@ -161,7 +160,7 @@ public sealed partial class AppConsistencyTests
             return;
         }
 
-        var autoscaler = rendered.Node.Deserialize<ThreadPoolAutoscaler>(KubeJson.Options)!;
+        var autoscaler = KubernetesJson.Deserialize<ThreadPoolAutoscaler>(rendered.Node);
         var validation = SpecValidator.Validate(autoscaler.Spec);
 
         Assert.True(validation.IsValid, string.Join("; ", validation.Errors));
@@ -183,6 +182,7 @@ public sealed partial class AppConsistencyTests
             ["prometheusUrl"] = "prometheus.url",
             ["windowSeconds"] = "prometheus.windowSeconds",
             ["maxStalenessSeconds"] = "prometheus.maxStalenessSeconds",
+            ["podSignalsIntervalMilliseconds"] = "podSignals.intervalMilliseconds",
         };
         var compared = 0;
         foreach (var (path, valueSchema) in SchemaLeaves(autoscaler, ""))

@@ -9,7 +9,7 @@ namespace Platform.Deployment.Tests.Chart;
 /// </summary>
 public sealed class RenderTests
 {
-    private static readonly HashSet<string> Components = ["api", "downstream", "postgres", "operator", "prometheus", "grafana", "loadtest"];
+    private static readonly HashSet<string> Components = ["api", "downstream", "postgres", "sqlserver", "operator", "prometheus", "grafana", "loadtest"];
 
     [Theory]
     [MemberData(nameof(PlatformChart.HelmAndScenarios), MemberType = typeof(PlatformChart))]
@@ -143,7 +143,9 @@ public sealed class RenderTests
                 var id = $"{w.Id}/{container["name"]}";
                 var security = container["securityContext"] as JsonObject;
                 Assert.True(security?["allowPrivilegeEscalation"]?.GetValue<bool>() == false, $"{id}: allowPrivilegeEscalation");
-                Assert.True(security?["readOnlyRootFilesystem"]?.GetValue<bool>() == true, $"{id}: readOnlyRootFilesystem");
+                // The one documented exception (charts/platform/README.md, "Hardened pods"): the SQL Server image.
+                var readOnlyRootExempt = w.Labels["app.kubernetes.io/component"] == "sqlserver" && container["name"]!.GetValue<string>() == "sqlserver";
+                Assert.True(security?["readOnlyRootFilesystem"]?.GetValue<bool>() == !readOnlyRootExempt, $"{id}: readOnlyRootFilesystem");
                 Assert.True(security?["privileged"]?.GetValue<bool>() != true, $"{id}: privileged");
                 Assert.Contains("ALL", security?["capabilities"]?["drop"]?.AsArray().Select(c => c!.GetValue<string>()) ?? []);
                 Assert.Null(security?["capabilities"]?["add"]);
@@ -188,6 +190,8 @@ public sealed class RenderTests
     public async Task Every_volume_ConfigMap_Secret_and_key_a_pod_uses_is_rendered(string helm, string scenario)
     {
         var rendering = await PlatformChart.RenderAsync(helm, scenario);
+        // Secrets the values name as existing ones are the user's to create, not the chart's.
+        var existing = PlatformChart.ExistingSecrets(scenario);
 
         foreach (var w in rendering.Workloads)
         {
@@ -202,7 +206,7 @@ public sealed class RenderTests
                 }
                 foreach (var env in KubeObject.Env(container).Values)
                 {
-                    if (env["valueFrom"]?["secretKeyRef"] is JsonObject secretRef)
+                    if (env["valueFrom"]?["secretKeyRef"] is JsonObject secretRef && !existing.Contains(secretRef["name"]!.GetValue<string>()))
                     {
                         AssertKey(rendering, "Secret", secretRef["name"]!.GetValue<string>(), secretRef["key"]!.GetValue<string>(), w.Id);
                     }
@@ -339,6 +343,31 @@ public sealed class RenderTests
             var grace = deployment.PodSpec!["terminationGracePeriodSeconds"]!.GetValue<long>();
             Assert.True(int.Parse(sleep[1], System.Globalization.CultureInfo.InvariantCulture) + drain < grace, $"{name}: preStop {sleep[1]} s + drain {drain} s must be below {grace} s");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(PlatformChart.HelmVersions), MemberType = typeof(PlatformChart))]
+    public async Task The_api_recycles_its_connections_as_the_values_say_and_the_downstream_does_not(string helm)
+    {
+        var defaults = await PlatformChart.RenderAsync(helm, "default");
+        var set = await PlatformChart.RenderWithAsync(helm, "--set", "api.connections.maxAgeSeconds=30", "--set", "api.connections.maxRequests=1000");
+        var off = await PlatformChart.RenderWithAsync(helm, "--set", "api.connections.maxAgeSeconds=0");
+        Assert.True(set.Result.ExitCode == 0, set.Result.Describe());
+        Assert.True(off.Result.ExitCode == 0, off.Result.Describe());
+        var values = Yaml.Document(File.ReadAllText(Path.Combine(PlatformChart.Directory, "values.yaml")))!["api"]!["connections"]!;
+
+        static (string? Age, string? Requests) Recycling(Rendering rendering, string deployment, string container)
+        {
+            var env = KubeObject.Env(rendering.Single("Deployment", deployment).Container(container));
+            return (env.GetValueOrDefault("Connections__MaxAgeSeconds")?["value"]?.GetValue<string>(),
+                env.GetValueOrDefault("Connections__MaxRequests")?["value"]?.GetValue<string>());
+        }
+
+        Assert.Equal((values["maxAgeSeconds"]!.ToString(), values["maxRequests"]!.ToString()), Recycling(defaults, "platform-api", "api"));
+        Assert.Equal(("10", "0"), Recycling(defaults, "platform-api", "api"));
+        Assert.Equal(("30", "1000"), Recycling(set, "platform-api", "api"));
+        Assert.Equal(("0", "0"), Recycling(off, "platform-api", "api"));
+        Assert.Equal((null, null), Recycling(defaults, "platform-downstream", "downstream"));
     }
 
     private static void AssertKey(Rendering rendering, string kind, string name, string key, string user)

@@ -93,6 +93,9 @@ public sealed class SchemaValidationTests
         { "admin.token=too-short", "admin.token", "at '/admin/token'" },
         { "loadtest.testId=Not_A_Name", "loadtest.testId: Does not match pattern", "at '/loadtest/testId'" },
         { "prometheus.scrapeInterval=fast", "prometheus.scrapeInterval: Does not match pattern", "at '/prometheus/scrapeInterval'" },
+        { "api.connections.maxAgeSeconds=86401", "api.connections.maxAgeSeconds: Must be less than or equal to 86400", "at '/api/connections/maxAgeSeconds': maximum" },
+        { "api.connections.maxRequests=-1", "api.connections.maxRequests: Must be greater than or equal to 0", "at '/api/connections/maxRequests': minimum" },
+        { "database.sqlserver.memoryLimitMb=1024", "database.sqlserver.memoryLimitMb: Must be greater than or equal to 2048", "at '/database/sqlserver/memoryLimitMb': minimum" },
     };
 
     [Theory]
@@ -112,13 +115,14 @@ public sealed class SchemaValidationTests
     public static TheoryData<string[], string> InconsistentValues => new()
     {
         { ["operator.autoscaler.replicas.min=5"], "operator.autoscaler.replicas.min (5) must not exceed replicas.max (4)" },
-        { ["operator.autoscaler.minThreads.baseline=300"], "minThreads.baseline (300) must not exceed minThreads.max (200)" },
-        { ["api.threadPool.minThreadsCap=100"], "minThreads.max (200) must not exceed api.threadPool.minThreadsCap (100)" },
+        { ["operator.autoscaler.minThreads.baseline=600"], "minThreads.baseline (600) must not exceed minThreads.max (500)" },
+        { ["api.threadPool.minThreadsCap=100"], "minThreads.max (500) must not exceed api.threadPool.minThreadsCap (100)" },
         { ["api.shutdown.drainTimeoutSeconds=40"], "must exceed preStopSleepSeconds + drainTimeoutSeconds (45)" },
         { ["api.adminPort=8080"], "api.adminPort must differ from the traffic port 8080" },
-        { ["api.metricsPort=8081"], "api.metricsPort must differ from the traffic and admin ports" },
+        { ["api.controlPort=8081"], "api.controlPort must differ from the traffic and admin ports" },
         { ["loadtest.enabled=true", "loadtest.scenario=no-such-scenario"], "loadtest.scenario: no scenario \"no-such-scenario\"" },
         { ["prometheus.enabled=false"], "needs a Prometheus: enable prometheus, or set externalPrometheus.url" },
+        { ["database.provider=sqlserver"], "database.sqlserver.acceptEula: the in-cluster SQL Server runs only once you accept its licence terms" },
     };
 
     [Theory]

@@ -21,14 +21,21 @@ public sealed partial class InfraScriptTests
         // arguments, commands that must be printed (fragments of "+ ..." lines)
         { ["up.sh", "--dry-run"], ["+ kind create cluster --name platform --config", "+ docker build --file", "platform-api:dev", "platform-operator:dev",
             "+ kind load docker-image platform-api:", "+ kind load docker-image platform-operator:",
-            "+ helm --kube-context kind-platform upgrade --install platform", "--wait", "--values", "infra/values/kind.yaml"] },
+            "+ helm --kube-context kind-platform upgrade --install platform", "--wait", "--values", "infra/values/kind.yaml",
+            "--set-string database.provider=postgres"] },
+        { ["up.sh", "--database", "sqlserver", "--accept-sql-server-eula", "--dry-run"], ["--set-string database.provider=sqlserver",
+            "--set database.sqlserver.acceptEula=true"] },
+        { ["up.sh", "--database", "sqlite", "--dry-run"], ["--set-string database.provider=sqlite"] },
         { ["up.sh", "--minikube", "--dry-run"], ["+ minikube start -p platform", "--cni calico", "+ minikube -p platform image load platform-api:",
             "+ helm --kube-context platform upgrade --install platform", "+ kubectl --context platform --namespace platform get pods"] },
         { ["down.sh", "--dry-run"], ["+ kind delete cluster --name platform"] },
         { ["down.sh", "--minikube", "--dry-run"], ["+ minikube delete -p platform"] },
         { ["down.sh", "--release-only", "--dry-run"], ["+ helm --kube-context kind-platform uninstall platform --namespace platform", "+ kubectl --context kind-platform delete namespace platform"] },
         { ["loadtest.sh", "smoke", "--dry-run"], ["+ helm --kube-context kind-platform upgrade platform", "--reset-then-reuse-values", "--set loadtest.enabled=true",
-            "--set-string loadtest.scenario=smoke", "--set-string loadtest.testId=smoke-", "+ kubectl --context kind-platform --namespace platform logs --follow job/platform-k6-smoke-"] },
+            "--set-string loadtest.scenario=smoke", "--set-string loadtest.testId=smoke-", "+ kubectl --context kind-platform --namespace platform logs --follow job/platform-k6-smoke-",
+            "+ mkdir -p ", "/artifacts/loadtests/smoke-", "loadtests/report/report.mjs --prometheus http://127.0.0.1:9090 ", "--namespace platform --autoscaler platform-api --verdict "] },
+        { ["loadtest.sh", "--minikube", "smoke", "--dry-run"], ["+ kubectl --context platform --namespace platform port-forward svc/platform-prometheus :9090",
+            "loadtests/report/report.mjs --prometheus http://127.0.0.1:PORT "] },
     };
 
     [Fact]
@@ -96,6 +103,18 @@ public sealed partial class InfraScriptTests
     }
 
     [Fact]
+    public async Task A_dry_run_of_a_load_test_ends_with_where_its_report_would_be()
+    {
+        var (result, invoked) = await DryRunAsync(["loadtest.sh", "smoke", "--dry-run"]);
+
+        Assert.True(result.ExitCode == 0, result.Describe());
+        var last = result.StandardOutput.TrimEnd().Split('\n')[^1];
+        Assert.Matches(@"^report: .*/artifacts/loadtests/smoke-\d+/report\.html \(dry run: not written\)$", last);
+        Assert.False(Directory.Exists(last["report: ".Length..last.IndexOf("/report.html", StringComparison.Ordinal)]), "a dry run created the run's folder");
+        Assert.Empty(invoked);
+    }
+
+    [Fact]
     public async Task A_dry_run_without_the_tools_names_each_missing_one_and_goes_on()
     {
         // An empty PATH apart from what bash itself needs: docker, kind, kubectl and helm are all missing.
@@ -123,6 +142,9 @@ public sealed partial class InfraScriptTests
     [InlineData(new[] { "loadtest.sh", "--dry-run" }, "which scenario? one of: ")]
     [InlineData(new[] { "loadtest.sh", "smoke", "--timeout", "soon", "--dry-run" }, "--timeout 'soon' must be a number of seconds")]
     [InlineData(new[] { "up.sh", "--dry-run", "--kubernetes" }, "unknown argument: --kubernetes")]
+    [InlineData(new[] { "up.sh", "--database", "mysql", "--dry-run" }, "--database 'mysql' must be postgres, sqlite or sqlserver")]
+    [InlineData(new[] { "up.sh", "--database", "sqlserver", "--dry-run" }, "--database sqlserver runs the SQL Server image only once you accept its licence terms: add --accept-sql-server-eula")]
+    [InlineData(new[] { "up.sh", "--dry-run", "--database" }, "--database needs a value")]
     [InlineData(new[] { "down.sh", "--dry-run", "--everything" }, "unknown argument: --everything")]
     public async Task A_dry_run_still_checks_its_inputs(string[] arguments, string message)
     {

@@ -46,6 +46,23 @@ public static class PlatformChart
 
     public static string ValuesFile(string scenario) => Path.Combine(Directory, "ci", $"{scenario}-values.yaml");
 
+    /// <summary>Every non-empty value of a key named existingSecret in a scenario's values: Secrets the user provides.</summary>
+    public static IReadOnlySet<string> ExistingSecrets(string scenario)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        void Walk(JsonNode? node)
+        {
+            if (node is not JsonObject map) return;
+            foreach (var (key, value) in map)
+            {
+                if (key == "existingSecret" && value is JsonValue v && v.GetValue<string>() is { Length: > 0 } name) found.Add(name);
+                Walk(value);
+            }
+        }
+        Walk(Yaml.Document(File.ReadAllText(ValuesFile(scenario))));
+        return found;
+    }
+
     /// <summary>Every (helm, scenario) pair.</summary>
     public static TheoryData<string, string> HelmAndScenarios
     {

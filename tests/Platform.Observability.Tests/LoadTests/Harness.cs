@@ -20,6 +20,14 @@ public sealed record HarnessRun(int ExitCode, string Output, JsonObject Result)
             .TakeWhile(l => !l.StartsWith("server-side verdict:", StringComparison.Ordinal))
             .Select(l => l.Split(" | ").Select(c => c.Trim()).ToArray())];
 
+    /// <summary>The verdict's VERDICT-JSON line: title, overall, prometheus, testid and the rows.</summary>
+    public JsonObject VerdictJson()
+    {
+        const string prefix = "VERDICT-JSON ";
+        var line = Output.Split('\n').Single(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        return JsonNode.Parse(line[prefix.Length..])!.AsObject();
+    }
+
     public override string ToString() => $"exit {ExitCode}\n{Output}\n{Result.ToJsonString()}";
 }
 

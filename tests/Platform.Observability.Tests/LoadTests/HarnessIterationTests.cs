@@ -90,6 +90,20 @@ public sealed class HarnessIterationTests(ApiFixture fixture) : IClassFixture<Ap
     }
 
     [Fact]
+    public async Task Db_reads_the_whole_blob_and_tags_the_blob_phases_apart()
+    {
+        var env = Environment();
+        env["BLOB_KB"] = "64";
+        var run = await Harness.RunAsync("db.js", "iterate", env, "blob-async");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains(run.Checks, c => c!["name"]!.GetValue<string>() == "blob: the whole value was read" && c["ok"]!.GetValue<bool>());
+        Assert.Contains(run.Checks, c => c!["name"]!.GetValue<string>() == "sqlite: async blob read completed synchronously" && c["ok"]!.GetValue<bool>());
+        var blob = Assert.Single(run.Requests, r => r!["tags"]!["name"]!.GetValue<string>() == "/db/blob/async");
+        Assert.Equal("db-blob", blob!["tags"]!["workload"]!.GetValue<string>());
+        Assert.Equal("blob-async", blob["tags"]!["scenario"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Setup_stops_the_run_when_the_api_is_not_there()
     {
         var env = Environment();

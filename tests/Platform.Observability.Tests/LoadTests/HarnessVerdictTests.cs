@@ -100,6 +100,13 @@ public sealed class HarnessVerdictTests(ScrapedApiFixture fixture) : IClassFixtu
         }
         Assert.Single(run.Samples("verdict_failures"));
         Assert.Equal(rows.Count(r => r[3] == "FAIL"), run.Samples("verdict_failures")[0]);
+
+        // The same verdict as one machine-readable line, for the experiment report: every row, and the overall result.
+        var json = run.VerdictJson();
+        Assert.Equal(rows.Select(r => string.Join(" | ", r)), json["rows"]!.AsArray().Select(r =>
+            string.Join(" | ", new[] { "check", "expected", "observed", "result" }.Select(k => r![k]!.GetValue<string>().Trim()))));
+        Assert.Contains($"server-side verdict: {json["overall"]!.GetValue<string>()}", run.Output, StringComparison.Ordinal);
+        Assert.Equal("harness", json["testid"]!.GetValue<string>());
     }
 
     [Fact]

@@ -54,7 +54,7 @@ public sealed partial class RouteContractTests
     public void The_workload_table_matches_the_readme_modes_and_the_metric_labels()
     {
         var workloads = Workloads();
-        Assert.Equal(["ioDelay", "ioHttp", "db", "cpu", "fanout"], workloads.Select(w => w.Key));
+        Assert.Equal(["ioDelay", "ioHttp", "db", "dbBlob", "cpu", "fanout"], workloads.Select(w => w.Key));
         var readme = K6Scripts.ReadmeRoutes();
         var contractRow = File.ReadLines(RepositoryPaths.Combine("docs", "metrics-contract.md"))
             .Single(l => l.StartsWith("| `platform_workload_requests_total`", StringComparison.Ordinal));
@@ -73,7 +73,7 @@ public sealed partial class RouteContractTests
         var workloads = Workloads().ToDictionary(w => w.Key, w => w.Route, StringComparer.Ordinal);
         var readmeRows = File.ReadLines(RepositoryPaths.Combine("README.md")).Where(l => l.StartsWith("| `GET /", StringComparison.Ordinal)).ToList();
         var calls = ModeCall().Matches(source.Code).ToList();
-        Assert.Equal(5, calls.Count);
+        Assert.Equal(6, calls.Count);
         foreach (Match call in calls)
         {
             var route = workloads[source.LiteralAt(call.Groups[1].Value).Value];
@@ -94,7 +94,7 @@ public sealed partial class RouteContractTests
         var client = api.Client;
         var small = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["ioDelay"] = "ms=1", ["ioHttp"] = "ms=1", ["db"] = "ms=1&rows=1", ["cpu"] = "iterations=1000", ["fanout"] = "calls=2&ms=1",
+            ["ioDelay"] = "ms=1", ["ioHttp"] = "ms=1", ["db"] = "ms=1&rows=1", ["dbBlob"] = "kb=1", ["cpu"] = "iterations=1000", ["fanout"] = "calls=2&ms=1",
         };
         foreach (var (key, route, workload, modes) in Workloads())
         {

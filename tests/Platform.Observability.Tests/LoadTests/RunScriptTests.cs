@@ -53,17 +53,24 @@ public sealed class RunScriptTests
                 "#!/bin/sh\necho \"ARGS $*\"\necho \"RW_URL $K6_PROMETHEUS_RW_SERVER_URL\"\necho \"RW_STATS $K6_PROMETHEUS_RW_TREND_STATS\"\n",
                 TestContext.Current.CancellationToken);
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(k6, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            // NODE names no program: this test is about k6's command line, not the report (no request leaves it).
             var (exitCode, output) = await Run(["sync-vs-async", "-e", "RATE=10"], path: $"{fake}:/usr/bin:/bin",
-                environment: new Dictionary<string, string> { ["PROMETHEUS_URL"] = "http://prometheus.test:9090/", ["BASE_URL"] = "http://api.test:8080" });
+                environment: new Dictionary<string, string>
+                {
+                    ["PROMETHEUS_URL"] = "http://prometheus.test:9090/", ["BASE_URL"] = "http://api.test:8080", ["LOADTEST_ARTIFACTS"] = fake, ["NODE"] = Path.Combine(fake, "no-node"),
+                });
             Assert.True(exitCode == 0, output);
             var args = output.Split('\n').Single(l => l.StartsWith("ARGS ", StringComparison.Ordinal));
-            Assert.Contains("run -o experimental-prometheus-rw --tag testid=sync-vs-async-", args, StringComparison.Ordinal);
+            Assert.Contains(" -o experimental-prometheus-rw --tag testid=sync-vs-async-", args, StringComparison.Ordinal);
             var testid = args.Split(' ').Single(a => a.StartsWith("testid=", StringComparison.Ordinal))["testid=".Length..];
+            Assert.StartsWith($"ARGS run --summary-export {Path.Combine(fake, testid, "summary.json")} ", args, StringComparison.Ordinal);
             Assert.Contains($"-e TESTID={testid} ", args, StringComparison.Ordinal);
             Assert.Contains("-e BASE_URL=http://api.test:8080 -e PROMETHEUS_URL=http://prometheus.test:9090/ -e RATE=10 ", args, StringComparison.Ordinal);
             Assert.EndsWith(Path.Combine(K6Scripts.Folder, "sync-vs-async.js"), args, StringComparison.Ordinal);
             Assert.Contains("RW_URL http://prometheus.test:9090/api/v1/write", output, StringComparison.Ordinal);
             Assert.Contains("RW_STATS p(50),p(95),p(99)", output, StringComparison.Ordinal);
+            Assert.Contains("RW_STATS p(50),p(95),p(99)", await File.ReadAllTextAsync(Path.Combine(fake, testid, "k6.log"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+            Assert.EndsWith("run.sh: no report: node is not installed (e.g. apt-get install nodejs npm), then run npm ci in loadtests/report", StandardOutput(output).TrimEnd(), StringComparison.Ordinal);
         }
         finally
         {
@@ -71,9 +78,70 @@ public sealed class RunScriptTests
         }
     }
 
-    private static Task<(int ExitCode, string Output)> Run(string[] arguments, string path, Dictionary<string, string>? environment = null)
+    [Fact]
+    public async Task After_k6_it_writes_the_report_from_its_log_and_summary_prints_its_path_last_and_keeps_k6s_exit_code()
     {
-        var env = new Dictionary<string, string>(environment ?? []) { ["PATH"] = path };
-        return ChildProcess.RunAsync("/bin/bash", [RunSh, .. arguments], env, cancellationToken: TestContext.Current.CancellationToken);
+        Report.ReportTools.RequireNodeModules();
+        var fake = Directory.CreateTempSubdirectory("fake-k6-").FullName;
+        try
+        {
+            // A stand-in k6 that writes the summary it was asked for, logs a verdict as k6 does on stderr, and fails.
+            var k6 = Path.Combine(fake, "k6");
+            await File.WriteAllTextAsync(k6, """
+                #!/bin/sh
+                while [ $# -gt 0 ]; do
+                  if [ "$1" = --summary-export ]; then summary=$2; fi
+                  shift
+                done
+                echo '{"metrics":{"http_reqs":{"count":3,"rate":1.5}}}' > "$summary"
+                echo 'time="2025-01-01T12:00:00Z" level=info msg="VERDICT-JSON {\"title\":\"smoke\",\"overall\":\"FAIL\",\"rows\":[{\"check\":\"c\",\"expected\":\"e\",\"observed\":\"o\",\"result\":\"FAIL\"}]}" source=console' >&2
+                exit 99
+
+                """, TestContext.Current.CancellationToken);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(k6, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var closed = $"http://127.0.0.1:{FreeTcpPort.Next()}";
+
+            var (exitCode, output) = await Run(["smoke"], path: $"{fake}:/usr/bin:/bin",
+                environment: new Dictionary<string, string> { ["PROMETHEUS_URL"] = closed, ["LOADTEST_ARTIFACTS"] = fake, ["REMOTE_WRITE"] = "0" });
+
+            Assert.True(exitCode == 99, output);
+            var last = StandardOutput(output).TrimEnd().Split('\n')[^1];
+            Assert.StartsWith($"report: {fake}/smoke-", last, StringComparison.Ordinal);
+            Assert.EndsWith("/report.html", last, StringComparison.Ordinal);
+            var page = Report.ReportTools.PageData(await File.ReadAllTextAsync(last["report: ".Length..], TestContext.Current.CancellationToken));
+            Assert.Equal("FAIL", page["verdict"]!["overall"]!.GetValue<string>());
+            Assert.Equal(99, page["meta"]!["exitCode"]!.GetValue<int>());
+            Assert.Equal(closed, page["meta"]!["prometheus"]!.GetValue<string>());
+            Assert.Equal("http_reqs", page["summary"]![0]!["metric"]!.GetValue<string>());
+            Assert.StartsWith("smoke-", page["meta"]!["testid"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(fake, recursive: true);
+        }
     }
+
+    /// <summary>
+    /// Runs run.sh; its output is stdout, then a line STDERR_FOLLOWS, then stderr: apart, because the order
+    /// of lines between two pipes is not kept, and the last line of stdout is what a test of "the last line" means.
+    /// </summary>
+    private static async Task<(int ExitCode, string Output)> Run(string[] arguments, string path, Dictionary<string, string>? environment = null)
+    {
+        var stderr = Path.GetTempFileName();
+        try
+        {
+            var env = new Dictionary<string, string>(environment ?? []) { ["PATH"] = path, ["RUN_SH_STDERR"] = stderr };
+            var (exitCode, output) = await ChildProcess.RunAsync("/bin/bash", ["-c", "exec /bin/bash \"$0\" \"$@\" 2>\"$RUN_SH_STDERR\"", RunSh, .. arguments], env,
+                cancellationToken: TestContext.Current.CancellationToken);
+            return (exitCode, $"{output}\n{StderrFollows}\n{await File.ReadAllTextAsync(stderr, TestContext.Current.CancellationToken)}");
+        }
+        finally
+        {
+            File.Delete(stderr);
+        }
+    }
+
+    private const string StderrFollows = "STDERR_FOLLOWS";
+
+    private static string StandardOutput(string output) => output[..output.LastIndexOf(StderrFollows, StringComparison.Ordinal)];
 }

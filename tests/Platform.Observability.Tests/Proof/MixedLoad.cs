@@ -95,6 +95,13 @@ public sealed class MixedLoad : IAsyncDisposable
         return samples;
     }
 
+    /// <summary>Every request so far: how many, how many failed, and each one's duration in seconds.</summary>
+    public (int Count, int Failed, IReadOnlyList<double> Durations) Totals()
+    {
+        var durations = _stats.Values.SelectMany(s => s.All()).ToList();
+        return (_stats.Values.Sum(s => s.Count), _stats.Values.Sum(s => s.Failed), durations);
+    }
+
     public string Summary() => string.Join(", ", _stats.OrderBy(s => s.Key).Select(s =>
         string.Create(CultureInfo.InvariantCulture, $"{s.Key.Workload}/{s.Key.Mode} {s.Value.Count} ({s.Value.Failed} failed)")));
 
@@ -157,6 +164,7 @@ public sealed class MixedLoad : IAsyncDisposable
     private sealed class ClientStats
     {
         private readonly Lock _lock = new();
+        private readonly List<double> _all = [];
         private List<double> _recent = [];
         private int _count;
         private int _failed;
@@ -188,8 +196,17 @@ public sealed class MixedLoad : IAsyncDisposable
             lock (_lock)
             {
                 _recent.Add(seconds);
+                _all.Add(seconds);
                 _count++;
                 _failed += ok ? 0 : 1;
+            }
+        }
+
+        public double[] All()
+        {
+            lock (_lock)
+            {
+                return [.. _all];
             }
         }
 

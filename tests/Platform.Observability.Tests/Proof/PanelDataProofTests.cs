@@ -58,7 +58,7 @@ public sealed partial class PanelDataProofTests
         // The operator starts before Prometheus listens: its first evaluation fails to read signals, so
         // platform_operator_errors_total{component="prometheus"} exists, as it would after any real failure.
         await using var operatorHost = OperatorHost.Build(
-            LocalOperator(api.BaseAddress, new Uri($"http://{api.ControlAddress}/metrics"), prometheusUri, operatorPort), ["--Logging:LogLevel:Default=Warning"]);
+            LocalOperator(api.ControlBaseAddress, new Uri($"http://{api.ControlAddress}/metrics"), prometheusUri, operatorPort), ["--Logging:LogLevel:Default=Warning"]);
         await operatorHost.StartAsync(cancel);
         var operatorMetrics = new Uri($"http://127.0.0.1:{operatorPort}/metrics");
         await WaitUntilAsync(async () => (await http.GetStringAsync(operatorMetrics, cancel)).Contains("platform_operator_errors_total{", StringComparison.Ordinal),
@@ -148,20 +148,25 @@ public sealed partial class PanelDataProofTests
         Assert.True(failures.Count == 0, string.Join('\n', failures) + "\n\n" + report);
     }
 
-    private static OperatorSettings LocalOperator(Uri api, Uri metrics, Uri prometheus, int port)
+    /// <summary>The operator in local mode against one API process, with <see cref="LocalSpec"/>; also used by the report's test.</summary>
+    internal static OperatorSettings LocalOperator(Uri api, Uri metrics, Uri prometheus, int port)
     {
-        var spec = new ThreadPoolAutoscalerSpec
+        var spec = LocalSpec();
+        var policy = SpecValidator.Validate(spec).Policy ?? throw new InvalidOperationException("the proof's spec is invalid");
+        return OperatorSettings.ForLocal((new LocalOptions([api], prometheus, spec, ApiProcess.AdminToken, [metrics]), policy), $"http://127.0.0.1:{port}");
+    }
+
+    /// <summary>A spec that reacts within a few seconds: 5 s evaluations, a 10 s window, starvation at 50 ms or 10 queued items.</summary>
+    internal static ThreadPoolAutoscalerSpec LocalSpec() =>
+        new()
         {
             TargetRef = new TargetReference { Name = "local" },
             Admin = new AdminEndpoint { TokenSecretRef = new SecretKeyReference { Name = "local" } },
             EvaluationIntervalSeconds = 5,
             Prometheus = new PrometheusSource { WindowSeconds = 10, MaxStalenessSeconds = 15 },
-            MinThreads = new MinThreadsPolicy { Baseline = 2, Max = 100, Step = 16 },
+            MinThreads = new MinThreadsPolicy { Baseline = 2, Max = 100 },
             Starvation = new StarvationPolicy { SchedulingDelayThresholdMilliseconds = 50, QueueLengthThreshold = 10 },
         };
-        var policy = SpecValidator.Validate(spec).Policy ?? throw new InvalidOperationException("the proof's spec is invalid");
-        return OperatorSettings.ForLocal((new LocalOptions([api], prometheus, spec, ApiProcess.AdminToken, [metrics]), policy), $"http://127.0.0.1:{port}");
-    }
 
     private static IEnumerable<(string Title, DataExpectation Expectation, PanelQuery Query)> Queries(DashboardFile dashboard) =>
         dashboard.Panels.SelectMany(p => p.Queries.Select(q => (p.Title, p.Expectation, q)))

@@ -21,11 +21,11 @@ public sealed record MinThreadsResult(MinThreadsOutcome Outcome, IReadOnlyDictio
 /// The one place that changes ThreadPool minimums: validates against the runtime's max and the
 /// configured cap, applies, reads back what the runtime really holds, logs and counts every attempt.
 /// </summary>
-public sealed partial class MinThreadsController(
+public sealed partial class ThreadPoolMinimums(
     IOptions<ThreadPoolOptions> options,
     SchedulingDelayProbe probe,
     PlatformInstruments instruments,
-    ILogger<MinThreadsController> logger)
+    ILogger<ThreadPoolMinimums> logger)
 {
     private readonly Lock _gate = new();
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace Platform.Api.Benchmarks;
+namespace Platform.Testing;
 
 /// <summary>Nearest-rank percentiles of a set of latencies, computed by sorting all of them (no sampling).</summary>
-internal sealed record LatencySummary(int Count, TimeSpan P50, TimeSpan P95, TimeSpan P99, TimeSpan Max)
+public sealed record LatencySummary(int Count, TimeSpan P50, TimeSpan P95, TimeSpan P99, TimeSpan Max)
 {
     public static readonly LatencySummary Empty = new(0, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
 

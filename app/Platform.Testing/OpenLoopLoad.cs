@@ -1,13 +1,14 @@
 using System.Diagnostics;
 
-namespace Platform.Api.Benchmarks;
+namespace Platform.Testing;
 
 /// <summary>What one open-loop run measured.</summary>
 /// <param name="TimedOut">Failed requests that got no answer within the client's timeout.</param>
 /// <param name="Window">From the first scheduled start to the last completion (arrival period plus drain).</param>
 /// <param name="Latency">All requests that got an answer or failed (timeouts included), measured from their scheduled start.</param>
 /// <param name="MaxStartLag">How late the generator fired the most delayed request; included in its latency.</param>
-internal sealed record OpenLoopResult(
+/// <param name="Requests">Every request in schedule order, for figures over time (dropped ones have no latency).</param>
+public sealed record OpenLoopResult(
     int Offered,
     int Ok,
     int Failed,
@@ -16,11 +17,15 @@ internal sealed record OpenLoopResult(
     TimeSpan Window,
     LatencySummary Latency,
     TimeSpan MaxStartLag,
-    string? FirstFailure)
+    string? FirstFailure,
+    IReadOnlyList<OpenLoopRequest> Requests)
 {
     /// <summary>Successful completions per second over <see cref="Window"/>.</summary>
     public double OkPerSecond => Window > TimeSpan.Zero ? Ok / Window.TotalSeconds : 0;
 }
+
+/// <summary>One request of an open-loop run: when it was due (from the run's start), its latency from then, and how it ended.</summary>
+public readonly record struct OpenLoopRequest(TimeSpan Due, TimeSpan? Latency, bool Ok);
 
 /// <summary>
 /// Arrival-rate load, like k6's constant-arrival-rate executor: request start times are fixed in advance
@@ -28,7 +33,7 @@ internal sealed record OpenLoopResult(
 /// less offered load. Latency counts from the scheduled start, so a late start is not forgiven
 /// (no coordinated omission).
 /// </summary>
-internal sealed class OpenLoopLoad(HttpClient client, int maxInFlight)
+public sealed class OpenLoopLoad(HttpClient client, int maxInFlight)
 {
     // Lets the generator thread get going before the first due time.
     private static readonly long StartLead = Stopwatch.Frequency / 50;
@@ -86,7 +91,7 @@ internal sealed class OpenLoopLoad(HttpClient client, int maxInFlight)
         await scheduled.Task;
         await Task.WhenAll(run.Requests.Where(request => request is not null));
         cancellationToken.ThrowIfCancellationRequested();
-        return run.Result(start, duration);
+        return run.Result(start, duration, ticksBetweenStarts);
     }
 
     private async Task SendAsync(Uri target, Run run, int index, long due, CancellationToken cancellationToken)
@@ -172,7 +177,7 @@ internal sealed class OpenLoopLoad(HttpClient client, int maxInFlight)
             }
         }
 
-        public OpenLoopResult Result(long start, TimeSpan duration)
+        public OpenLoopResult Result(long start, TimeSpan duration, double ticksBetweenStarts)
         {
             var answered = _outcomes.Select((outcome, index) => (outcome, index)).Where(r => r.outcome != Outcome.Dropped).ToArray();
             var ok = answered.Count(r => r.outcome == Outcome.Ok);
@@ -186,7 +191,11 @@ internal sealed class OpenLoopLoad(HttpClient client, int maxInFlight)
                 window,
                 LatencySummary.FromStopwatchTicks([.. answered.Select(r => _latencies[r.index])]),
                 TimeSpan.FromSeconds((double)_maxStartLag / Stopwatch.Frequency),
-                _firstFailure);
+                _firstFailure,
+                [.. _outcomes.Select((outcome, index) => new OpenLoopRequest(
+                    TimeSpan.FromSeconds(index * ticksBetweenStarts / Stopwatch.Frequency),
+                    outcome == Outcome.Dropped ? null : TimeSpan.FromSeconds((double)_latencies[index] / Stopwatch.Frequency),
+                    outcome == Outcome.Ok))]);
         }
     }
 }
