@@ -1,9 +1,10 @@
-using k8s.Models;
 using Platform.Operator.Api;
 using Platform.Operator.Controller;
 using Platform.Operator.Decisions;
 using Platform.Operator.Tests.Kubernetes;
 using Platform.Operator.Tests.Local;
+using Platform.Testing;
+using k8s.Models;
 
 namespace Platform.Operator.Tests.Controller;
 

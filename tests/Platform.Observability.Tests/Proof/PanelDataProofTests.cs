@@ -13,20 +13,13 @@ using Platform.Testing;
 
 namespace Platform.Observability.Tests.Proof;
 
-/// <summary>Tests that start real processes and measure: one at a time, after the parallel tests.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ObservabilityProof
-{
-    public const string Name = "observability-proof";
-}
-
 /// <summary>
 /// The proof that every panel has data: the real API on loopback, the operator in local mode in this process,
 /// a real Prometheus loading prometheus/rules/platform.rules.yaml and receiving k6-shaped series by remote
 /// write, a short mixed load, then every panel, annotation and variable query of every dashboard run against
 /// Prometheus's HTTP API with the variables resolved as Grafana would.
 /// </summary>
-[Collection(ObservabilityProof.Name)]
+[Collection(TimingSensitive.Name)]
 public sealed partial class PanelDataProofTests
 {
     private const string Namespace = "platform";
