@@ -168,10 +168,11 @@ public sealed partial class PanelDataProofTests
     /// <summary>
     /// Every query variable of every dashboard, resolved in order as Grafana does with "All" selected: run
     /// label_values through /api/v1/label/.../values, then allValue if the variable has one, else the
-    /// regex alternation of the values found. Each must find at least one value.
+    /// regex alternation of the values found. Each must find at least one value. With <paramref name="only"/>: just those variables.
     /// </summary>
-    private static async Task<Dictionary<string, string>> ResolveVariablesAsync(
-        HttpClient http, Uri prometheus, IReadOnlyList<DashboardFile> dashboards, DateTimeOffset start, DateTimeOffset end, CancellationToken cancel)
+    internal static async Task<Dictionary<string, string>> ResolveVariablesAsync(
+        HttpClient http, Uri prometheus, IReadOnlyList<DashboardFile> dashboards, DateTimeOffset start, DateTimeOffset end, CancellationToken cancel,
+        IReadOnlySet<string>? only = null)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -180,7 +181,7 @@ public sealed partial class PanelDataProofTests
             ["__range"] = $"{Math.Ceiling((end - start).TotalSeconds):0}s",
         };
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var variable in dashboards.SelectMany(d => d.Variables).Where(v => v.Type == "query"))
+        foreach (var variable in dashboards.SelectMany(d => d.Variables).Where(v => v.Type == "query" && (only is null || only.Contains(v.Name))))
         {
             var query = variable.Query ?? "";
             if (seen.TryGetValue(variable.Name, out var previous))
@@ -204,7 +205,7 @@ public sealed partial class PanelDataProofTests
     // A regex-escaped value inside a double-quoted PromQL string: the backslashes themselves need escaping.
     private static string RegexInPromQlString(string value) => Regex.Escape(value).Replace("\\", "\\\\", StringComparison.Ordinal);
 
-    private static string Substitute(string expr, IReadOnlyDictionary<string, string> values, out List<string> undefined)
+    internal static string Substitute(string expr, IReadOnlyDictionary<string, string> values, out List<string> undefined)
     {
         var missing = new List<string>();
         var result = VariableReference().Replace(expr, m =>
