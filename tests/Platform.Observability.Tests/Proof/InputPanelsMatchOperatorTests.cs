@@ -18,8 +18,9 @@ namespace Platform.Observability.Tests.Proof;
 /// below its limit), one Prometheus scraping all three. Under load the operator decides; once Prometheus has
 /// scraped the operator after that decision, every "Input: …" panel's queries, read from the dashboard JSON,
 /// must give exactly what the decision was made on (refId A) and the spec's threshold it was compared with
-/// (refId B). The loops are called by the test at known times (their own timers are set beyond the test's
-/// length), so no other decision can land between the one compared and the scrape that carries it.
+/// (refId B). The test calls both loops itself and evaluates every query at the instant of the first operator
+/// scrape after them; a round in which the operator's decision counters show another decision of its own
+/// before that scrape is repeated, so the numbers compared always belong to the decision at hand.
 /// </summary>
 [Collection(TimingSensitive.Name)]
 public sealed class InputPanelsMatchOperatorTests
@@ -34,6 +35,7 @@ public sealed class InputPanelsMatchOperatorTests
     private const double CpuRequestCores = 0.25;
 
     private const int Rounds = 3;
+    private const int MaxAttempts = 12;
 
     // What the Input panels and the control query filter by; the overview's k6 testid has no values here.
     private static readonly HashSet<string> PanelVariables = new(StringComparer.Ordinal) { "namespace", "job", "pod", "autoscaler" };
@@ -113,22 +115,35 @@ public sealed class InputPanelsMatchOperatorTests
         var compared = Expected.Keys.ToDictionary(k => k, _ => 0, StringComparer.Ordinal);
         try
         {
-            // A full window of samples behind the first decision's rates. The operator starts only now, so the
-            // rounds below end long before its own min-threads timer (a minute) would decide again.
+            // A full window of samples behind the first decision's rates.
             await Task.Delay(TimeSpan.FromSeconds(spec.Prometheus.WindowSeconds + 2), cancel);
             await using var operatorHost = OperatorHost.Build(OperatorSettings.ForLocal((options, policy), $"http://127.0.0.1:{operatorPort}"), ["--Logging:LogLevel:Default=Warning"]);
             await operatorHost.StartAsync(cancel);
-            var operatorStarted = Stopwatch.StartNew();
             var autoscaler = operatorHost.Services.GetRequiredService<LocalAutoscaler>();
             await WaitForTargetsAsync(prometheus, "operator", 1, cancel);
-            for (var round = 1; round <= Rounds; round++)
+
+            // The min-threads loop rates over its own interval: after one interval of its readings it has all its inputs.
+            await Task.Delay(policy.PodSignalInterval, cancel);
+            var operatorMetrics = new Uri($"http://127.0.0.1:{operatorPort}/metrics");
+            var round = 0;
+            for (var attempt = 1; round < Rounds; attempt++)
             {
-                Assert.True(operatorStarted.Elapsed < policy.PodSignalInterval - TimeSpan.FromSeconds(10),
-                    $"round {round} starts {operatorStarted.Elapsed.TotalSeconds:F0} s after the operator: too close to its own next min-threads decision");
+                Assert.True(attempt <= MaxAttempts, $"only {round} of {Rounds} rounds in {MaxAttempts} attempts were free of the operator's own decisions\n\n{report}");
+                var before = await DecisionCountsAsync(http, operatorMetrics, cancel);
                 var replicas = await autoscaler.EvaluateReplicasAsync(cancel);
                 var minThreads = await autoscaler.TickMinThreadsAsync(cancel);
-                var decided = DateTimeOffset.UtcNow;
-                await WaitForScrapeAfterAsync(prometheus, decided, cancel);
+                var at = await ScrapeAfterAsync(prometheus, DateTimeOffset.UtcNow, cancel);
+
+                // The operator's own min-threads timer keeps running (its window is its interval): a round in which
+                // it decided too, before that scrape, compares nothing and is repeated.
+                var after = await DecisionCountsAsync(http, prometheus, at, cancel);
+                if (after != (before.Replicas + 1, before.MinThreads + 1))
+                {
+                    report.AppendLine(CultureInfo.InvariantCulture,
+                        $"attempt {attempt}: decisions (replicas, min threads) went from {before} to {after}, not one each: the operator decided on its own in between; repeated");
+                    continue;
+                }
+                round++;
                 var decisions = new Dictionary<string, Decision>(StringComparer.Ordinal) { ["replicas"] = replicas, ["min_threads"] = minThreads };
                 report.AppendLine(CultureInfo.InvariantCulture,
                     $"round {round}: replicas {replicas.Reason} (CPU {Show(replicas.Signals.CpuUtilization)} of request), min threads {minThreads.Reason} (delay {Show(minThreads.Signals.SchedulingDelaySeconds)} s, queue {Show(minThreads.Signals.QueueLength)})");
@@ -141,7 +156,7 @@ public sealed class InputPanelsMatchOperatorTests
                     foreach (var (refId, value) in new[] { ("A", input(decision)), ("B", (double?)threshold(policy)) })
                     {
                         var query = panel.Queries.Single(q => q.RefId == refId);
-                        var problem = await CompareAsync(prometheus, PanelDataProofTests.Substitute(query.Expr, variables, out _), value, cancel);
+                        var problem = await CompareAsync(http, prometheus, PanelDataProofTests.Substitute(query.Expr, variables, out _), at, value, cancel);
                         var where = $"round {round}, {dashboard.Stem} / '{panel.Title}' {refId}";
                         report.AppendLine(CultureInfo.InvariantCulture, $"  {(problem is null ? "equal" : "DIFFERS")}  {where}: operator {Show(value)}{(problem is null ? "" : $"; {problem}")}");
                         if (problem is not null)
@@ -158,7 +173,7 @@ public sealed class InputPanelsMatchOperatorTests
                 // The control: the former CPU panel, per pod over the limit, must not pass the same comparison.
                 foreach (var former in new[] { FormerCpuPanelQuery, FormerCpuPanelQueryAveraged })
                 {
-                    var problem = await CompareAsync(prometheus, PanelDataProofTests.Substitute(former, variables, out _), replicas.Signals.CpuUtilization, cancel);
+                    var problem = await CompareAsync(http, prometheus, PanelDataProofTests.Substitute(former, variables, out _), at, replicas.Signals.CpuUtilization, cancel);
                     report.AppendLine(CultureInfo.InvariantCulture, $"  control, former CPU panel {former}: {problem ?? "EQUAL"}");
                     if (problem is null)
                     {
@@ -180,10 +195,10 @@ public sealed class InputPanelsMatchOperatorTests
         Assert.True(failures.Count == 0, string.Join('\n', failures) + "\n\n" + report);
     }
 
-    /// <summary>Null when the query gives exactly one series equal to <paramref name="expected"/> (or none when the operator had no input), else what differs.</summary>
-    private static async Task<string?> CompareAsync(PrometheusServer prometheus, string expr, double? expected, CancellationToken cancel)
+    /// <summary>Null when the query at <paramref name="at"/> gives exactly one series equal to <paramref name="expected"/> (or none when the operator had no input), else what differs.</summary>
+    private static async Task<string?> CompareAsync(HttpClient http, PrometheusServer prometheus, string expr, double at, double? expected, CancellationToken cancel)
     {
-        var result = await prometheus.QueryAsync(expr, cancel);
+        var result = await QueryAtAsync(http, prometheus, expr, at, cancel);
         if (!result.IsSuccess)
         {
             return $"{result.ErrorType}: {result.Error} in {expr}";
@@ -201,6 +216,32 @@ public sealed class InputPanelsMatchOperatorTests
         return difference <= RelativeTolerance * Math.Max(Math.Abs(expected.Value), double.Epsilon) ? null : $"the panel shows {Show(values[0])}";
     }
 
+    /// <summary>An instant query at a given time (Unix seconds): every comparison of a round reads the same scrape.</summary>
+    private static async Task<PromQueryResult> QueryAtAsync(HttpClient http, PrometheusServer prometheus, string expr, double at, CancellationToken cancel)
+    {
+        var url = new Uri(prometheus.BaseAddress, $"api/v1/query?query={Uri.EscapeDataString(expr)}&time={at.ToString("R", CultureInfo.InvariantCulture)}");
+        using var response = await http.GetAsync(url, cancel);
+        return PromQueryResult.Parse(await response.Content.ReadAsStringAsync(cancel));
+    }
+
+    /// <summary>Decisions counted so far by loop, from the operator's own /metrics.</summary>
+    private static async Task<(double Replicas, double MinThreads)> DecisionCountsAsync(HttpClient http, Uri operatorMetrics, CancellationToken cancel)
+    {
+        var text = await http.GetStringAsync(operatorMetrics, cancel);
+        double Sum(string loop) => text.Split('\n')
+            .Where(l => l.StartsWith("platform_operator_decisions_total{", StringComparison.Ordinal) && l.Contains($"loop=\"{loop}\"", StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+        return (Sum("replicas"), Sum("min_threads"));
+    }
+
+    /// <summary>Decisions counted by loop in the scrape Prometheus holds at <paramref name="at"/>.</summary>
+    private static async Task<(double Replicas, double MinThreads)> DecisionCountsAsync(HttpClient http, PrometheusServer prometheus, double at, CancellationToken cancel)
+    {
+        var result = await QueryAtAsync(http, prometheus, "sum by (loop) (platform_operator_decisions_total{job=\"operator\"})", at, cancel);
+        double Sum(string loop) => result.Samples.Where(s => s.Labels.TryGetValue("loop", out var l) && l == loop).Sum(s => s.Value);
+        return (Sum("replicas"), Sum("min_threads"));
+    }
+
     private static async Task WaitForTargetsAsync(PrometheusServer prometheus, string job, int count, CancellationToken cancel)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -214,25 +255,30 @@ public sealed class InputPanelsMatchOperatorTests
         }
     }
 
-    /// <summary>Until Prometheus holds an operator scrape that started after the decision, so it carries that decision's gauges.</summary>
-    private static async Task WaitForScrapeAfterAsync(PrometheusServer prometheus, DateTimeOffset decided, CancellationToken cancel)
+    /// <summary>
+    /// The time (Unix seconds) of an operator scrape that started after <paramref name="decided"/>, so it carries that
+    /// decision's gauges; the panels are evaluated at that instant.
+    /// </summary>
+    private static async Task<double> ScrapeAfterAsync(PrometheusServer prometheus, DateTimeOffset decided, CancellationToken cancel)
     {
         var after = decided.ToUnixTimeMilliseconds() / 1000.0;
-        await prometheus.WaitForResultAsync("max(timestamp(platform_operator_leader{job=\"operator\"}))",
+        var result = await prometheus.WaitForResultAsync("max(timestamp(platform_operator_leader{job=\"operator\"}))",
             r => r.Samples.Count == 1 && r.Samples[0].Value > after, TimeSpan.FromSeconds(10), cancel);
+        return result.Samples[0].Value;
     }
 
     private static string Show(double? value) => value?.ToString("R", CultureInfo.InvariantCulture) ?? "none";
 
     /// <summary>
-    /// Decisions only when the test asks: both loops' timers at their longest, so after the first (failed)
-    /// evaluation at start nothing else moves the gauges; a 10 s window; the starvation thresholds of the proof.
+    /// The proof's spec (starvation at 50 ms or 10 queued items, a 10 s window) with decisions mostly when the
+    /// test asks: replica evaluations hourly, so only the test's; min threads every 5 s, since that loop's
+    /// window is its own interval and a longer one would leave it without a complete reading for as long.
     /// </summary>
     private static ThreadPoolAutoscalerSpec Spec()
     {
         var spec = PanelDataProofTests.LocalSpec();
         spec.EvaluationIntervalSeconds = 3600;
-        spec.PodSignals.IntervalMilliseconds = SpecValidator.MaxPodSignalIntervalMilliseconds;
+        spec.PodSignals.IntervalMilliseconds = 5000;
         spec.Prometheus.MaxStalenessSeconds = 30;
         return spec;
     }
