@@ -14,7 +14,7 @@ namespace Platform.Observability.Tests.Proof;
 
 /// <summary>
 /// The dashboards and the operator on one Prometheus: the operator in local mode against two real API
-/// processes (each plays a pod whose CPU request is a quarter of its CPU limit, as a chart's request sits
+/// processes (each plays a pod whose CPU request is well below its CPU limit, as the chart's request sits
 /// below its limit), one Prometheus scraping all three. Under load the operator decides; once Prometheus has
 /// scraped the operator after that decision, every "Input: …" panel's queries, read from the dashboard JSON,
 /// must give exactly what the decision was made on (refId A) and the spec's threshold it was compared with
