@@ -43,7 +43,7 @@ internal sealed class ApiUnderTest : IAsyncDisposable
 
     public int Pid => _process.Pid;
 
-    /// <param name="database">Database__* settings that replace the default SQLite file (e.g. a PostgreSQL server's).</param>
+    /// <param name="database">Settings that replace the defaults above: Database__* for another provider (e.g. a PostgreSQL server's), Logging__* for another log level.</param>
     public static async Task<ApiUnderTest> StartAsync(bool metricsEnabled, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? database = null)
     {
         var apiDll = Path.Combine(AppContext.BaseDirectory, "Platform.Api.dll");

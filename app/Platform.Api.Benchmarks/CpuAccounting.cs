@@ -61,3 +61,59 @@ internal sealed record CpuAccounting(long MachineBusy, long MachineTotal, long O
             ? null
             : (double)(end.Ours - start.Ours) / (end.MachineTotal - start.MachineTotal);
 }
+
+/// <summary>
+/// CPU ticks of the machine and of the three parties of one measured run: the API process, this process (the
+/// in-process load generator, plus its scraper) and this process's reaped children (wrk, once it has exited).
+/// The difference of two samples says who used the two cores while the load ran.
+/// </summary>
+internal sealed record CpuSample(long MachineBusy, long MachineTotal, long Server, long Self, long ReapedChildren)
+{
+    public static CpuSample? Read(int serverPid)
+    {
+        var machine = CpuAccounting.Read(serverPid);
+        var self = ProcessTicks("self");
+        var server = ProcessTicks(serverPid.ToString(CultureInfo.InvariantCulture));
+        if (machine is null || self is null || server is null)
+        {
+            return null;
+        }
+        return new CpuSample(machine.MachineBusy, machine.MachineTotal, server.Value.Own, self.Value.Own, self.Value.Children);
+    }
+
+    /// <summary>Shares of the machine's capacity (both cores = 1) between two samples.</summary>
+    public static CpuShares? Between(CpuSample? start, CpuSample? end)
+    {
+        if (start is null || end is null || end.MachineTotal <= start.MachineTotal)
+        {
+            return null;
+        }
+        double total = end.MachineTotal - start.MachineTotal;
+        var server = end.Server - start.Server;
+        var self = end.Self - start.Self;
+        var children = end.ReapedChildren - start.ReapedChildren;
+        var others = end.MachineBusy - start.MachineBusy - server - self - children;
+        return new CpuShares(server / total, self / total, children / total, Math.Max(0, others) / total);
+    }
+
+    private static (long Own, long Children)? ProcessTicks(string pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            long Field(int index) => long.Parse(fields[index], CultureInfo.InvariantCulture);
+            return (Field(11) + Field(12), Field(13) + Field(14));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <param name="Server">The API process.</param>
+/// <param name="InProcessGenerator">This process: the in-process load generator (and the once-a-second scrape).</param>
+/// <param name="Wrk">This process's children that exited meanwhile: wrk.</param>
+/// <param name="Others">Everything else on the machine (other helpers' builds, hypervisor steal).</param>
+internal sealed record CpuShares(double Server, double InProcessGenerator, double Wrk, double Others);

@@ -24,9 +24,9 @@ internal static class Program
     // The client shares two cores with the server; its own pool must never be what limits the load.
     private const int ClientMinThreads = 200;
     private const int MaxInFlight = 2_000;
-    private const int OverheadWorkers = 64;
+    private const int OverheadConnections = 64;
+    private const string OverheadPath = "downstream/delay?ms=0";
     private const int WarmUpRequests = 20;
-    private static readonly TimeSpan ScrapeInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>How long a control call (/metrics) may take before the server counts as not answering.</summary>
     public static readonly TimeSpan ControlTimeout = TimeSpan.FromSeconds(3);
@@ -55,9 +55,36 @@ internal static class Program
                 + "SQL Server: 256 and 4096 KiB, 1 and 16 clients, 5 s per cell (about 6 minutes).",
         };
 
+        var overheadOnly = new Option<bool>("--overhead-only") { Description = "Only the metrics-overhead comparison, with the --overhead-* settings below." };
+        var overheadPath = new Option<string>("--overhead-path")
+        {
+            Description = $"Endpoint under load in the overhead comparison (default {OverheadPath}).",
+            DefaultValueFactory = _ => OverheadPath,
+        };
+        overheadPath.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>();
+            if (string.IsNullOrWhiteSpace(value) || value.StartsWith('/') || !Uri.TryCreate(value, UriKind.Relative, out _))
+            {
+                result.AddError($"--overhead-path must be a relative path such as {OverheadPath} (no leading slash); got '{value}'.");
+            }
+        });
+        var overheadConnections = BoundedInt("--overhead-connections", $"Concurrent connections of both generators (default {OverheadConnections}).", 1, 4_096);
+        var overheadSeconds = BoundedInt("--overhead-seconds", "Seconds per measurement (default 5, --quick 2).", 1, 600);
+        var overheadWarmUp = BoundedInt("--overhead-warmup-seconds", "Seconds of full load on each fresh process before measuring (default 3, --quick 1; 0 = none).", 0, 600);
+        var overheadRounds = BoundedInt("--overhead-rounds", "Rounds of four processes in the order on, off, off, on (default 2, --quick 1).", 1, 20);
+        var logLevel = new Option<string>("--log-level")
+        {
+            Description = "Logging level of the API under test, for Default and Microsoft.AspNetCore, in the overhead comparison (default Warning).",
+            DefaultValueFactory = _ => "Warning",
+        };
+        logLevel.AcceptOnlyFromAmong("Trace", "Debug", "Information", "Warning", "Error", "Critical", "None");
+        var noWrk = new Option<bool>("--no-wrk") { Description = "Do not cross-check with wrk even when it is installed." };
+
         var root = new RootCommand("Open-loop load against Platform.Api on loopback: io/delay modes and metrics overhead.")
         {
             quick, durationSeconds, rates, output, blob,
+            overheadOnly, overheadPath, overheadConnections, overheadSeconds, overheadWarmUp, overheadRounds, logLevel, noWrk,
         };
         root.SetAction((parsed, cancellationToken) =>
         {
@@ -67,14 +94,33 @@ internal static class Program
                 CellDuration: TimeSpan.FromSeconds(parsed.GetValue(durationSeconds) ?? (isQuick ? 5 : 10)),
                 // An option of array type that was not given reads as an empty array, not null.
                 Rates: parsed.GetValue(rates) is { Length: > 0 } given ? given : isQuick ? [50, 200] : [50, 100, 200],
-                OverheadDuration: TimeSpan.FromSeconds(isQuick ? 2 : 5),
-                OverheadWarmUp: TimeSpan.FromSeconds(isQuick ? 0.5 : 1),
+                Overhead: new OverheadSettings(
+                    Path: parsed.GetValue(overheadPath)!,
+                    Connections: parsed.GetValue(overheadConnections) ?? OverheadConnections,
+                    Duration: TimeSpan.FromSeconds(parsed.GetValue(overheadSeconds) ?? (isQuick ? 2 : 5)),
+                    WarmUp: TimeSpan.FromSeconds(parsed.GetValue(overheadWarmUp) ?? (isQuick ? 1 : 3)),
+                    Rounds: parsed.GetValue(overheadRounds) ?? (isQuick ? 1 : 2),
+                    LogLevel: parsed.GetValue(logLevel)!,
+                    Wrk: parsed.GetValue(noWrk) ? null : WrkLoad.Find()),
                 // Bounds the drain of a collapsed server; --quick trades long tails for a short run.
                 RequestTimeout: TimeSpan.FromSeconds(isQuick ? 5 : 30),
                 Output: parsed.GetValue(output));
-            return parsed.GetValue(blob) ? RunBlobAsync(settings, cancellationToken) : RunAsync(settings, cancellationToken);
+            return parsed.GetValue(blob) ? RunBlobAsync(settings, cancellationToken) : RunAsync(settings, parsed.GetValue(overheadOnly), cancellationToken);
         });
         return await root.Parse(args).InvokeAsync();
+    }
+
+    private static Option<int?> BoundedInt(string name, string description, int min, int max)
+    {
+        var option = new Option<int?>(name) { Description = description };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is { } value && (value < min || value > max))
+            {
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be from {min} to {max}; got {value}."));
+            }
+        });
+        return option;
     }
 
     private static int[]? ParseRates(ArgumentResult result)
@@ -102,35 +148,33 @@ internal static class Program
         return [.. parsed.Distinct().Order()];
     }
 
-    private static async Task<int> RunAsync(BenchmarkSettings settings, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(BenchmarkSettings settings, bool overheadOnly, CancellationToken cancellationToken)
     {
         ThreadPool.GetMinThreads(out var worker, out var io);
         ThreadPool.SetMinThreads(Math.Max(worker, ClientMinThreads), Math.Max(io, ClientMinThreads));
 
         var clock = Stopwatch.StartNew();
         var cpuAtStart = CpuAccounting.Read();
-        var report = new Report(settings, MachineInfo.Capture(), ClientMinThreads, MaxInFlight, OverheadWorkers);
+        var report = new Report(settings, MachineInfo.Capture(), ClientMinThreads, MaxInFlight);
         try
         {
             using var client = LoadClient.Create(settings.RequestTimeout);
             var load = new OpenLoopLoad(client, MaxInFlight);
 
-            foreach (var mode in DelayModes)
+            if (!overheadOnly)
             {
-                foreach (var rate in settings.Rates)
+                foreach (var mode in DelayModes)
                 {
-                    report.DelayCells.Add(await RunDelayCellAsync(client, load, mode, rate, raisedMinThreads: null, settings, clock, cancellationToken));
+                    foreach (var rate in settings.Rates)
+                    {
+                        report.DelayCells.Add(await RunDelayCellAsync(client, load, mode, rate, raisedMinThreads: null, settings, clock, cancellationToken));
+                    }
                 }
+
+                report.RaisedCell = await RunDelayCellAsync(client, load, "sync", settings.Rates.Max(), RaisedMinWorkerThreads, settings, clock, cancellationToken);
             }
 
-            report.RaisedCell = await RunDelayCellAsync(client, load, "sync", settings.Rates.Max(), RaisedMinWorkerThreads, settings, clock, cancellationToken);
-
-            // Alternating order, so a drift over time (another process, thermal) hits both settings alike.
-            bool[] metricsOrder = [true, false, false, true];
-            for (var run = 0; run < metricsOrder.Length; run++)
-            {
-                report.OverheadRuns.Add(await RunOverheadAsync(client, run + 1, metricsOrder[run], settings, clock, cancellationToken));
-            }
+            report.OverheadRuns.AddRange(await OverheadBenchmark.RunAsync(client, settings.Overhead, clock, cancellationToken));
         }
         catch (ApiStartException e)
         {
@@ -226,50 +270,6 @@ internal static class Program
         return new DelayCell(mode, rate, raisedMinThreads, minWorkerThreads, threadsAtEnd, osThreadsAtEnd, result, otherCpu);
     }
 
-    private static async Task<OverheadRun> RunOverheadAsync(
-        HttpClient client, int order, bool metricsEnabled, BenchmarkSettings settings, Stopwatch clock, CancellationToken cancellationToken)
-    {
-        Progress(clock, $"metrics overhead run {order}: metrics {(metricsEnabled ? "on" : "off")}");
-        await using var api = await ApiUnderTest.StartAsync(metricsEnabled, cancellationToken);
-        var target = new Uri(api.BaseAddress, "downstream/delay?ms=0");
-        await api.WarmUpAsync(client, Enumerable.Repeat("downstream/delay?ms=0", WarmUpRequests), cancellationToken);
-        var load = new FixedConcurrencyLoad(client, OverheadWorkers);
-        // A short full-speed burst first, so tiered JIT has promoted the hot paths before measuring.
-        await load.RunAsync(target, settings.OverheadWarmUp, cancellationToken);
-
-        using var stopScraping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var scraper = metricsEnabled ? ScrapeEverySecondAsync(api, stopScraping.Token) : Task.FromResult(0);
-        var cpuBefore = CpuAccounting.Read(api.Pid);
-        var result = await load.RunAsync(target, settings.OverheadDuration, cancellationToken);
-        var otherCpu = CpuAccounting.OthersShare(cpuBefore, CpuAccounting.Read(api.Pid));
-        await stopScraping.CancelAsync();
-        var scrapes = await scraper;
-        Progress(clock, $"  {result.OkPerSecond:0}/s, p99 {result.Latency.P99.TotalMilliseconds:0.0} ms, {result.Failed} failed, {scrapes} scrapes");
-        return new OverheadRun(order, metricsEnabled, result, scrapes, otherCpu);
-    }
-
-    /// <summary>Scrapes /metrics like Prometheus would; returns how many scrapes succeeded.</summary>
-    private static async Task<int> ScrapeEverySecondAsync(ApiUnderTest api, CancellationToken stop)
-    {
-        var scrapes = 0;
-        using var timer = new PeriodicTimer(ScrapeInterval);
-        try
-        {
-            do
-            {
-                await api.ScrapeAsync(stop);
-                scrapes++;
-            }
-            while (await timer.WaitForNextTickAsync(stop));
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // The measured run is over.
-        }
-
-        return scrapes;
-    }
-
     private static void Progress(Stopwatch clock, string message) =>
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed:mm\\:ss}] {message}"));
 }
@@ -278,8 +278,7 @@ internal sealed record BenchmarkSettings(
     bool Quick,
     TimeSpan CellDuration,
     IReadOnlyList<int> Rates,
-    TimeSpan OverheadDuration,
-    TimeSpan OverheadWarmUp,
+    OverheadSettings Overhead,
     TimeSpan RequestTimeout,
     FileInfo? Output);
 
@@ -300,5 +299,3 @@ internal sealed record DelayCell(
     public double ServedToCapacity => Result.OkPerSecond / LittlesLawCapacity;
 }
 
-/// <param name="OtherCpuShare">Share of the machine's CPU that other processes used during the measured run.</param>
-internal sealed record OverheadRun(int Order, bool MetricsEnabled, FixedConcurrencyResult Result, int Scrapes, double? OtherCpuShare);

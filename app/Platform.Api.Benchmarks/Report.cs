@@ -5,7 +5,7 @@ using Platform.Testing;
 namespace Platform.Api.Benchmarks;
 
 /// <summary>Collects the measurements and renders them as Markdown, with one line per figure saying what it means.</summary>
-internal sealed class Report(BenchmarkSettings settings, MachineInfo machine, int clientMinThreads, int maxInFlight, int overheadWorkers)
+internal sealed class Report(BenchmarkSettings settings, MachineInfo machine, int clientMinThreads, int maxInFlight)
 {
     /// <summary>Above this share of the machine's CPU, other processes are named as a possible disturbance.</summary>
     private const double DisturbingCpuShare = 0.05;
@@ -40,8 +40,11 @@ internal sealed class Report(BenchmarkSettings settings, MachineInfo machine, in
     {
         var text = new StringBuilder();
         RenderHeader(text);
-        RenderDelayCells(text);
-        RenderRaisedCell(text);
+        if (DelayCells.Count > 0)
+        {
+            RenderDelayCells(text);
+            RenderRaisedCell(text);
+        }
         RenderOverhead(text);
         RenderRunNotes(text);
         return text.ToString();
@@ -177,65 +180,14 @@ internal sealed class Report(BenchmarkSettings settings, MachineInfo machine, in
 
     private void RenderOverhead(StringBuilder text)
     {
-        if (OverheadRuns.Count == 0)
-        {
-            return;
-        }
-
-        text.AppendLine(Invariant($"## Metrics overhead: `/downstream/delay?ms=0`, {overheadWorkers} concurrent workers (closed loop), {settings.OverheadDuration.TotalSeconds:0.#} s per run"))
-            .AppendLine()
-            .AppendLine("Each run is a fresh API process, warmed up first. With metrics on, /metrics is scraped once a second during the run, as Prometheus would; "
-                + "with `Metrics__Enabled=false` there is no exporter and no scheduling-delay probe, so the built-in meters have no listener. "
-                + "The order on, off, off, on spreads any drift over both settings.")
-            .AppendLine();
-
-        var runs = new MarkdownTable(2, "run", "metrics", "served/s", "p50 ms", "p99 ms", "failed", "scrapes");
-        foreach (var run in OverheadRuns)
-        {
-            runs.Add(
-                Invariant($"{run.Order}"),
-                run.MetricsEnabled ? "on" : "off",
-                Invariant($"{run.Result.OkPerSecond:0}"),
-                Ms(run.Result.Latency.P50),
-                Ms(run.Result.Latency.P99),
-                Invariant($"{run.Result.Failed}"),
-                run.MetricsEnabled ? Invariant($"{run.Scrapes}") : "-");
-        }
-
-        text.Append(runs).AppendLine();
-
-        var on = OverheadRuns.Where(run => run.MetricsEnabled).ToArray();
-        var off = OverheadRuns.Where(run => !run.MetricsEnabled).ToArray();
-        var summary = new MarkdownTable(1, "metrics", "runs", "mean served/s", "mean p99 ms");
-        foreach (var (name, group) in new[] { ("on", on), ("off", off) }.Where(pair => pair.Item2.Length > 0))
-        {
-            summary.Add(name, Invariant($"{group.Length}"),
-                Invariant($"{group.Average(run => run.Result.OkPerSecond):0}"),
-                Ms(TimeSpan.FromMilliseconds(group.Average(run => run.Result.Latency.P99.TotalMilliseconds))));
-        }
-
-        text.Append(summary).AppendLine();
-        if (on.Length > 0 && off.Length > 0)
-        {
-            var meanOn = on.Average(run => run.Result.OkPerSecond);
-            var meanOff = off.Average(run => run.Result.OkPerSecond);
-            var ratio = meanOff / meanOn;
-            text.AppendLine(Invariant($"- **Metrics overhead**: off/on = {ratio:0.000}, i.e. {(ratio - 1) * 100:+0.0;-0.0} %: ")
-                + (ratio >= 1
-                    ? Invariant($"without metrics the server answered {(ratio - 1) * 100:0.0} % more requests per second.")
-                    : Invariant($"with metrics the server answered {(1 / ratio - 1) * 100:0.0} % more requests per second, i.e. no measurable cost.")))
-                .AppendLine(Invariant($"- Noise: the two runs of one setting differ by {Spread(on):0.0} % (on) and {Spread(off):0.0} % (off); ")
-                    + "an overhead smaller than that is not distinguishable from run-to-run variation on this machine.");
-        }
+        OverheadBenchmark.Render(text, settings.Overhead, OverheadRuns);
         if (ListenerCost is { } cost)
         {
             text.AppendLine(Invariant($"- The exporter's share, measured in this run: one `http.server.request.duration` record with seven labels costs ")
                 + Invariant($"{cost.NanosecondsWithoutListener:0.0} ns with no listener and {cost.NanosecondsWithListener:0} ns with the exporter listening ")
-                + Invariant($"(best of five rounds of 2,000,000 records). A request makes a handful of such measurements; the rest of the difference lies ")
-                + "outside the exporter's per-measurement path (ASP.NET Core's own instrumentation runs only when something listens; not profiled further).");
+                + "(best of five rounds of 2,000,000 records).")
+                .AppendLine();
         }
-
-        text.AppendLine();
     }
 
     private void RenderRunNotes(StringBuilder text)
@@ -256,9 +208,9 @@ internal sealed class Report(BenchmarkSettings settings, MachineInfo machine, in
             text.AppendLine(Invariant($"- Other processes used {cell.OtherCpuShare:P0} of the CPU during {cell.Mode} at {cell.Rate}/s{(cell.RaisedMinThreads is null ? "" : " (min threads raised)")}: that cell may be disturbed."));
         }
 
-        foreach (var run in OverheadRuns.Where(run => run.OtherCpuShare > DisturbingCpuShare))
+        foreach (var run in OverheadRuns.Where(run => Math.Max(run.InProcessCpu?.Others ?? 0, run.WrkCpu?.Others ?? 0) > DisturbingCpuShare))
         {
-            text.AppendLine(Invariant($"- Other processes used {run.OtherCpuShare:P0} of the CPU during metrics-overhead run {run.Order}: that run may be disturbed."));
+            text.AppendLine(Invariant($"- Other processes used up to {Math.Max(run.InProcessCpu?.Others ?? 0, run.WrkCpu?.Others ?? 0):P0} of the CPU during metrics-overhead run {run.Order}: that run may be disturbed."));
         }
 
         foreach (var cell in allCells.Where(cell => cell.Result.Failed > 0))
@@ -278,17 +230,6 @@ internal sealed class Report(BenchmarkSettings settings, MachineInfo machine, in
         (null, { } os) => Invariant($"no answer ({os} OS)"),
         _ => "no answer",
     };
-
-    private static double Spread(OverheadRun[] runs)
-    {
-        if (runs.Length < 2)
-        {
-            return 0;
-        }
-
-        var rates = runs.Select(run => run.Result.OkPerSecond).ToArray();
-        return (rates.Max() - rates.Min()) / rates.Average() * 100;
-    }
 
     private static string Ms(TimeSpan value) =>
         value.TotalMilliseconds < 10 ? Invariant($"{value.TotalMilliseconds:0.0}") : Invariant($"{value.TotalMilliseconds:0}");
