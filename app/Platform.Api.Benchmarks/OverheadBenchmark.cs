@@ -150,10 +150,10 @@ internal static class OverheadBenchmark
                     : "wrk is not installed, so only the in-process generator measured (`apt-get install wrk` for the cross-check)."))
             .AppendLine();
 
-        var headers = new List<string> { "run", "metrics", "in-process/s", "p99 ms", "generator CPU", "server CPU", "others CPU" };
+        var headers = new List<string> { "run", "metrics", "in-process/s", "p99 ms", "generator CPU", "server CPU", "server µs/req", "others CPU" };
         if (withWrk)
         {
-            headers.AddRange(["wrk/s", "wrk p99 ms", "wrk CPU", "server CPU (wrk)", "others CPU (wrk)"]);
+            headers.AddRange(["wrk/s", "wrk p99 ms", "wrk CPU", "server CPU (wrk)", "server µs/req (wrk)", "others CPU (wrk)"]);
         }
         var table = new MarkdownTable(2, [.. headers]);
         foreach (var run in runs)
@@ -166,34 +166,44 @@ internal static class OverheadBenchmark
                 Ms(run.InProcess.Latency.P99),
                 Share(run.InProcessCpu?.InProcessGenerator),
                 Share(run.InProcessCpu?.Server),
+                Micros(ServerSecondsPerRequest(run.InProcessCpu, run.InProcess.OkPerSecond)),
                 Share(run.InProcessCpu?.Others),
             };
             if (withWrk)
             {
                 row.AddRange(run.Wrk is { } wrk
-                    ? [Invariant($"{wrk.RequestsPerSecond:0}"), Ms(wrk.P99), Share(run.WrkCpu?.Wrk), Share(run.WrkCpu?.Server), Share(run.WrkCpu?.Others)]
-                    : ["-", "-", "-", "-", "-"]);
+                    ? [Invariant($"{wrk.RequestsPerSecond:0}"), Ms(wrk.P99), Share(run.WrkCpu?.Wrk), Share(run.WrkCpu?.Server),
+                        Micros(ServerSecondsPerRequest(run.WrkCpu, wrk.RequestsPerSecond)), Share(run.WrkCpu?.Others)]
+                    : ["-", "-", "-", "-", "-", "-"]);
             }
             table.Add([.. row]);
         }
         text.Append(table).AppendLine();
 
-        var summary = new MarkdownTable(1, "generator", "on: mean (min–max) /s", "off: mean (min–max) /s", "off/on", "off/on per round", "failed");
-        summary.Add(SummaryRow("in-process", runs, run => run.InProcess.OkPerSecond, run => run.InProcess.Failed));
+        var summary = new MarkdownTable(1, "generator", "on: mean (min–max) /s", "off: mean (min–max) /s", "off/on", "off/on per round",
+            "server µs/req on", "server µs/req off", "CPU on/off", "failed");
+        summary.Add(SummaryRow("in-process", runs, run => run.InProcess.OkPerSecond, run => ServerSecondsPerRequest(run.InProcessCpu, run.InProcess.OkPerSecond), run => run.InProcess.Failed));
         if (withWrk)
         {
-            summary.Add(SummaryRow("wrk", [.. runs.Where(run => run.Wrk is not null)], run => run.Wrk!.RequestsPerSecond, run => run.Wrk!.Errors));
+            summary.Add(SummaryRow("wrk", [.. runs.Where(run => run.Wrk is not null)], run => run.Wrk!.RequestsPerSecond,
+                run => ServerSecondsPerRequest(run.WrkCpu, run.Wrk!.RequestsPerSecond), run => run.Wrk!.Errors));
         }
         text.Append(summary).AppendLine();
-        text.AppendLine("- **off/on**: mean served/s with metrics off over mean with metrics on; above 1 means metrics cost throughput. "
+        text.AppendLine("- **server µs/req**: the API process's CPU time (user + system, from /proc) per answered request. Unlike served/s it does not "
+                + "depend on how much of the two cores the server was left by the generator and by other processes, so on a shared machine it is the steadier "
+                + "measure of what metrics cost; **CPU on/off** is its mean with metrics on over its mean with metrics off.")
+            .AppendLine("- **off/on**: mean served/s with metrics off over mean with metrics on; above 1 means metrics cost throughput. "
                 + "**per round**: the same ratio within each on, off, off, on block, so its spread shows how far one block's answer can be trusted.")
             .AppendLine("- An off/on ratio inside the range of the per-round ratios, or a difference smaller than the min–max spread of one setting, "
                 + "is not distinguishable from run-to-run variation on this machine.")
             .AppendLine();
     }
 
-    private static string[] SummaryRow(string name, IReadOnlyList<OverheadRun> runs, Func<OverheadRun, double> rate, Func<OverheadRun, long> failed)
+    private static string[] SummaryRow(string name, IReadOnlyList<OverheadRun> runs, Func<OverheadRun, double> rate, Func<OverheadRun, double?> cpuPerRequest,
+        Func<OverheadRun, long> failed)
     {
+        var cpuOn = runs.Where(run => run.MetricsEnabled).Select(cpuPerRequest).OfType<double>().ToArray();
+        var cpuOff = runs.Where(run => !run.MetricsEnabled).Select(cpuPerRequest).OfType<double>().ToArray();
         var on = runs.Where(run => run.MetricsEnabled).Select(rate).ToArray();
         var off = runs.Where(run => !run.MetricsEnabled).Select(rate).ToArray();
         var perRound = runs.Chunk(RoundOrder.Length)
@@ -207,12 +217,24 @@ internal static class OverheadBenchmark
             Range(off),
             on.Length > 0 && off.Length > 0 ? Invariant($"{off.Average() / on.Average():0.00}") : "-",
             string.Join(", ", perRound),
+            MicrosRange(cpuOn),
+            MicrosRange(cpuOff),
+            cpuOn.Length > 0 && cpuOff.Length > 0 ? Invariant($"{cpuOn.Average() / cpuOff.Average():0.00}") : "-",
             Invariant($"{runs.Sum(failed)}"),
         ];
     }
 
     private static string Range(double[] rates) =>
         rates.Length == 0 ? "-" : Invariant($"{rates.Average():0} ({rates.Min():0}–{rates.Max():0})");
+
+    /// <summary>The server's CPU seconds per answered request: its share of the machine times the cores, over the rate.</summary>
+    private static double? ServerSecondsPerRequest(CpuShares? cpu, double requestsPerSecond) =>
+        cpu is { } shares && requestsPerSecond > 0 ? shares.Server * Environment.ProcessorCount / requestsPerSecond : null;
+
+    private static string Micros(double? seconds) => seconds is { } value ? Invariant($"{value * 1e6:0.0}") : "n/a";
+
+    private static string MicrosRange(double[] seconds) =>
+        seconds.Length == 0 ? "-" : Invariant($"{seconds.Average() * 1e6:0.0} ({seconds.Min() * 1e6:0.0}–{seconds.Max() * 1e6:0.0})");
 
     private static string Share(double? share) => share is { } value ? Invariant($"{value * 100:0} %") : "n/a";
 
