@@ -189,9 +189,9 @@ internal static class OverheadBenchmark
                 run => ServerSecondsPerRequest(run.WrkCpu, run.Wrk!.RequestsPerSecond), run => run.Wrk!.Errors));
         }
         text.Append(summary).AppendLine();
-        text.AppendLine("- **server µs/req**: the API process's CPU time (user + system, from /proc) per answered request. Unlike served/s it does not "
-                + "depend on how much of the two cores the server was left by the generator and by other processes, so on a shared machine it is the steadier "
-                + "measure of what metrics cost; **CPU on/off** is its mean with metrics on over its mean with metrics off.")
+        text.AppendLine("- **server µs/req**: the API process's CPU time (user + system, from /proc) per answered request; **CPU on/off** is its mean with "
+                + "metrics on over its mean with metrics off. It does not depend on how much of the two cores the server was left, but it is not immune "
+                + "either: when other processes crowd the cores, each request costs more (context switches, cold caches).")
             .AppendLine("- **off/on**: mean served/s with metrics off over mean with metrics on; above 1 means metrics cost throughput. "
                 + "**per round**: the same ratio within each on, off, off, on block, so its spread shows how far one block's answer can be trusted.")
             .AppendLine("- An off/on ratio inside the range of the per-round ratios, or a difference smaller than the min–max spread of one setting, "
