@@ -53,6 +53,49 @@ public sealed partial class SpecSchemaTests
     }
 
     /// <summary>
+    /// The CR template is still written by hand: set every key of the generated values-schema block to a value unlike
+    /// its default and find each one at its spec path in the rendered ThreadPoolAutoscaler.
+    /// </summary>
+    [Fact]
+    public async Task The_chart_template_puts_every_values_key_at_its_spec_path()
+    {
+        var sets = new List<(string ValuesPath, string SpecPath, JsonNode Value)>();
+        foreach (var (key, specPath) in SpecSchema.ChartAutoscalerLayout)
+        {
+            var schema = SpecSchema.ChartAutoscaler()["properties"]![key]!.AsObject();
+            foreach (var (suffix, leaf) in schema["properties"] is JsonObject children
+                ? children.Select(c => ($".{c.Key}", c.Value!.AsObject()))
+                : [("", schema)])
+            {
+                sets.Add(($"operator.autoscaler.{key}{suffix}", $"{specPath}{suffix}", Distinct(leaf)));
+            }
+        }
+
+        // --set-json: plain --set would turn 0.125 into a string.
+        var arguments = sets.SelectMany(s => new[] { "--set-json", $"{s.ValuesPath}={s.Value.ToJsonString()}" }).ToArray();
+        var rendering = await PlatformChart.RenderWithAsync(RequiredTool.Helm3, arguments);
+
+        Assert.True(rendering.Result.ExitCode == 0, rendering.Result.Describe());
+        var spec = rendering.Single("ThreadPoolAutoscaler", "platform-api").Node["spec"]!;
+        var wrong = sets.Where(s => !JsonNode.DeepEquals(s.Value, s.SpecPath.Split('.').Aggregate((JsonNode?)spec, (node, part) => node?[part])))
+            .Select(s => $"{s.ValuesPath} = {s.Value.ToJsonString()} is not at spec.{s.SpecPath}").ToList();
+        Assert.Empty(wrong);
+        Assert.True(sets.Count >= 15, $"only {sets.Count} keys were set");
+    }
+
+    /// <summary>A valid value for the field, unlike the chart's defaults: the second enum value, just above the minimum, the middle of a real range.</summary>
+    private static JsonNode Distinct(JsonObject schema) => schema["type"]!.GetValue<string>() switch
+    {
+        "string" when schema["enum"] is JsonArray allowed => allowed[^1]!.DeepClone(),
+        "string" => JsonValue.Create("http://prometheus.example:9090"),
+        "integer" => JsonValue.Create(Number(schema["minimum"]!) + 1 is var n && n <= Number(schema["maximum"]!) ? (long)n : (long)Number(schema["maximum"]!)),
+        "number" => JsonValue.Create(((schema["minimum"] ?? schema["exclusiveMinimum"]) is { } low ? Number(low) : 0) / 2 + Number(schema["maximum"]!) / 4),
+        var other => throw new InvalidOperationException($"no sample for {other}"),
+    };
+
+    private static double Number(JsonNode node) => double.Parse(node.ToJsonString(), CultureInfo.InvariantCulture);
+
+    /// <summary>
     /// Probes for every bounded field of the CRD's spec schema: each side of every minimum and maximum, every enum
     /// value and one that is not, strings at and beyond their length limits and a few that a pattern may refuse.
     /// Each probe is one custom resource; ajv (charts/tests/validate.mjs) judges it by the CRD's schema, SpecValidator
