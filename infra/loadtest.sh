@@ -5,9 +5,15 @@
 # The Job comes from the chart (helm upgrade --reset-then-reuse-values, i.e. the chart's current defaults plus
 # the values the release was installed with, and loadtest.enabled, the scenario and a fresh testId), so it uses
 # the chart's scripts ConfigMap, URLs and remote write; its samples carry testid=TESTID. Needs helm >= 3.14.
+# Each run is its own Job (RELEASE-k6-TESTID), kept by later upgrades until loadtest.ttlSecondsAfterFinished
+# after it finished, and its own folder ARTIFACTS/TESTID; a TESTID already used is refused.
 #
-# Usage: infra/loadtest.sh [--minikube] [--dry-run] [--timeout SECONDS] SCENARIO
+# Usage: infra/loadtest.sh [--minikube] [--dry-run] [--timeout SECONDS] [--reset] [SCENARIO]
 #   SCENARIO         a file loadtests/SCENARIO.js, e.g. smoke, starvation-burst, cpu-scaleout
+#   --reset          first bring the install back to the experiments' starting state, and wait for it: the
+#                    operator stopped (its memory of recent decisions goes with it), the API at the
+#                    autoscaler's spec.replicas.min with fresh pods (min threads at their configured start, the
+#                    operator's baseline), then the operator started again. Without SCENARIO it only resets.
 #   --minikube       the cluster is a minikube profile
 #   --timeout N      give up waiting for the Job after N seconds [3600]
 #   --dry-run        print every command instead of running it (the scenario is still checked)
@@ -31,6 +37,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 SCENARIO=""
 TIMEOUT_SECONDS=3600
+RESET=false
+# How long --reset waits for each step (the operator gone, the API rolled out, the operator back).
+RESET_TIMEOUT_SECONDS=300
 LOADTEST_ENV=${LOADTEST_ENV:-}
 POLL_SECONDS=2
 PORT_FORWARD_PID=""
@@ -43,6 +52,7 @@ parse_args() {
       continue
     fi
     case "$1" in
+      --reset) RESET=true ;;
       --timeout)
         [ $# -ge 2 ] || die "--timeout needs a number of seconds"
         TIMEOUT_SECONDS=$2
@@ -67,13 +77,16 @@ parse_args() {
 
 # The scenario must be a script of loadtests/; its name becomes part of a Job name.
 check_inputs() {
+  [[ $TIMEOUT_SECONDS =~ ^[0-9]+$ ]] || die "--timeout '$TIMEOUT_SECONDS' must be a number of seconds"
+  if [ -z "$SCENARIO" ] && [ "$RESET" = true ]; then
+    return 0
+  fi
   if [ -z "$SCENARIO" ]; then
     usage >&2
     die "which scenario? one of: $(list_scenarios)"
   fi
   [[ $SCENARIO =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ ]] || die "scenario '$SCENARIO' must be lower-case letters, digits and '-'"
   [ -f "$REPO_ROOT/loadtests/$SCENARIO.js" ] || die "no scenario '$SCENARIO' (loadtests/$SCENARIO.js); the scenarios are: $(list_scenarios)"
-  [[ $TIMEOUT_SECONDS =~ ^[0-9]+$ ]] || die "--timeout '$TIMEOUT_SECONDS' must be a number of seconds"
   [ -f "$CHART_DIR/Chart.yaml" ] || die "missing $CHART_DIR/Chart.yaml"
   TESTID=${TESTID:-$SCENARIO-$(date -u +%Y%m%d%H%M%S)}
   if ! [[ $TESTID =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ ]] || [ ${#TESTID} -gt 40 ]; then
@@ -87,6 +100,65 @@ list_scenarios() {
     [ -e "$file" ] && names+=("$(basename "$file" .js)")
   done
   printf '%s' "${names[*]:-none}"
+}
+
+# Each run keeps its own folder and Job: a TESTID that already has either would overwrite the one or fail on
+# the other (a Job's spec is immutable).
+check_new_testid() {
+  local dir=$1 existing
+  if [ -e "$dir" ]; then
+    die "TESTID '$TESTID' was used before: $dir exists (its output is kept); choose another TESTID"
+  fi
+  existing=$(query "$KUBECTL" --context "$(kube_context)" --namespace "$NAMESPACE" get jobs \
+    --selector "platform.dev/testid=$TESTID" --output 'jsonpath={.items[*].metadata.name}' 2>/dev/null) || existing=""
+  [ -z "$existing" ] || die "TESTID '$TESTID' was used before: job/$existing exists; choose another TESTID"
+}
+
+# A read for --reset: in a dry run the command is printed and PLACEHOLDER stands for its answer.
+reset_read() {
+  local placeholder=$1
+  shift
+  if [ "$DRY_RUN" = true ]; then
+    print_command "$@" >&3
+    printf '%s' "$placeholder"
+    return
+  fi
+  "$@"
+}
+
+# The experiments' starting state, and waits for it. The operator is stopped first, so that neither its
+# stabilisation memory (it would scale back up to its highest recent recommendation) nor a decision in
+# between undoes the reset; the API's pods are replaced, so min threads start where the pod spec sets them
+# (the operator's baseline) at the autoscaler's minimum replicas; then the operator starts afresh.
+reset_install() {
+  local autoscaler="$RELEASE-api" api="$RELEASE-api" operator="$RELEASE-operator" min replicas pods deadline
+  local operator_pods="app.kubernetes.io/instance=$RELEASE,app.kubernetes.io/component=operator"
+  min=$(reset_read MIN "$KUBECTL" --context "$(kube_context)" --namespace "$NAMESPACE" get threadpoolautoscalers.autoscaling.platform.dev \
+    "$autoscaler" --output 'jsonpath={.spec.replicas.min}' 2>/dev/null) || min=""
+  [ -n "$min" ] || die "--reset: no ThreadPoolAutoscaler $autoscaler in namespace $NAMESPACE of $(kube_context) (operator.autoscaler.create): no starting state to go back to"
+  replicas=$(reset_read N "$KUBECTL" --context "$(kube_context)" --namespace "$NAMESPACE" get deployment "$operator" \
+    --output 'jsonpath={.spec.replicas}' 2>/dev/null) || replicas=""
+  [ -n "$replicas" ] || die "--reset: no Deployment $operator in namespace $NAMESPACE (operator.enabled): the operator is what the reset restarts"
+  log "reset: stopping the operator (deployment/$operator)"
+  kubectl_ctx --namespace "$NAMESPACE" scale "deployment/$operator" --replicas=0
+  if [ "$DRY_RUN" != true ]; then
+    deadline=$((SECONDS + RESET_TIMEOUT_SECONDS))
+    while :; do
+      pods=$("$KUBECTL" --context "$(kube_context)" --namespace "$NAMESPACE" get pods --selector "$operator_pods" \
+        --output 'jsonpath={.items[*].metadata.name}' 2>/dev/null) || pods="?"
+      [ -z "$pods" ] && break
+      [ "$SECONDS" -lt "$deadline" ] || die "--reset: the operator's pods ($pods) did not stop within ${RESET_TIMEOUT_SECONDS}s"
+      sleep "$POLL_SECONDS"
+    done
+  fi
+  log "reset: deployment/$api to $min replica(s) with fresh pods"
+  kubectl_ctx --namespace "$NAMESPACE" scale "deployment/$api" --replicas="$min"
+  kubectl_ctx --namespace "$NAMESPACE" rollout restart "deployment/$api"
+  kubectl_ctx --namespace "$NAMESPACE" rollout status "deployment/$api" --timeout="${RESET_TIMEOUT_SECONDS}s"
+  log "reset: starting the operator again ($replicas replica(s))"
+  kubectl_ctx --namespace "$NAMESPACE" scale "deployment/$operator" --replicas="$replicas"
+  kubectl_ctx --namespace "$NAMESPACE" rollout status "deployment/$operator" --timeout="${RESET_TIMEOUT_SECONDS}s"
+  log "reset: done: $min API replica(s), fresh pods, the operator without memory"
 }
 
 start_job() {
@@ -135,7 +207,9 @@ follow_log() {
     Running | Succeeded | Failed) ;;
     *) die "the pod of job/$job did not start within ${TIMEOUT_SECONDS}s" ;;
   esac
-  kubectl_ctx --namespace "$NAMESPACE" logs --follow "job/$job" | tee "$log" || warn "the log stream ended early"
+  # The command is printed before, not through, the pipe: the saved log holds k6's output only.
+  print_command "$KUBECTL" --context "$(kube_context)" --namespace "$NAMESPACE" logs --follow "job/$job"
+  "$KUBECTL" --context "$(kube_context)" --namespace "$NAMESPACE" logs --follow "job/$job" | tee "$log" || warn "the log stream ended early"
 }
 
 # k6's exit code, once the Job has finished: read from the pod's terminated container.
@@ -253,7 +327,12 @@ main() {
   parse_args "$@"
   check_inputs
   require_tools "$KUBECTL" "$HELM"
+  if [ "$RESET" = true ]; then
+    reset_install
+    [ -n "$SCENARIO" ] || exit 0
+  fi
   local dir="${LOADTEST_ARTIFACTS:-$REPO_ROOT/artifacts/loadtests}/$TESTID" from
+  check_new_testid "$dir"
   run mkdir -p "$dir"
   from=$(date +%s)
   start_job

@@ -49,6 +49,10 @@ public sealed class ProcessLifecycleTests
     [InlineData("Downstream__BaseUrl", "ftp://example", "Downstream:BaseUrl")]
     [InlineData("Shutdown__DrainTimeoutSeconds", "-1", "DrainTimeoutSeconds")]
     [InlineData("Metrics__SchedulingDelayProbeIntervalMilliseconds", "1", "SchedulingDelayProbeIntervalMilliseconds")]
+    [InlineData("Shutdown__DrainTimeoutSeconds", "abc", "Invalid setting: Failed to convert configuration value 'abc' at 'Shutdown:DrainTimeoutSeconds'")]
+    [InlineData("Metrics__Enabled", "maybe", "Invalid setting: Failed to convert configuration value 'maybe' at 'Metrics:Enabled'")]
+    [InlineData("Metrics__MaxSeriesPerInstrument", "many", "Invalid setting: Failed to convert configuration value 'many' at 'Metrics:MaxSeriesPerInstrument'")]
+    [InlineData("Connections__MaxAgeSeconds", "soon", "Invalid setting: Failed to convert configuration value 'soon' at 'Connections:MaxAgeSeconds'")]
     public async Task Invalid_configuration_stops_start_up_with_a_message_naming_the_setting(string key, string value, string named)
     {
         await using var api = await ApiProcess.StartAsync(new Dictionary<string, string> { [key] = value }, waitForReady: false);
@@ -57,6 +61,8 @@ public sealed class ProcessLifecycleTests
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains(named, api.Process.RecentOutput);
+        Assert.DoesNotContain("Unhandled exception", api.Process.RecentOutput);
+        Assert.DoesNotContain("   at ", api.Process.RecentOutput);
     }
 
     [Theory]

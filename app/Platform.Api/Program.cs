@@ -10,16 +10,17 @@ using Platform.Api.Workloads;
 var builder = WebApplication.CreateBuilder(args);
 
 // Options are bound and validated at start-up: a bad setting stops the process with a clear message.
-builder.AddPlatformHosting();
-builder.AddConnectionRecycling();
-builder.AddPlatformTelemetry();
-builder.AddPlatformDatabase();
-builder.AddThreadPoolControl();
-builder.AddControlListener();
-builder.AddWorkloads();
-builder.AddPlatformHealth();
-
-var app = builder.Build().ExitOnInvalidSettings();
+var app = builder.BuildOrExitOnInvalidSettings(features =>
+{
+    features.AddPlatformHosting();
+    features.AddConnectionRecycling();
+    features.AddPlatformTelemetry();
+    features.AddPlatformDatabase();
+    features.AddThreadPoolControl();
+    features.AddControlListener();
+    features.AddWorkloads();
+    features.AddPlatformHealth();
+});
 
 app.UseConnectionRecycling();
 app.UseExceptionHandler();

@@ -1,9 +1,11 @@
-using k8s.Models;
 using Platform.Operator.Api;
 using Platform.Operator.Controller;
 using Platform.Operator.Decisions;
+using Platform.Operator.Kubernetes;
 using Platform.Operator.Tests.Kubernetes;
 using Platform.Operator.Tests.Local;
+using Platform.Testing;
+using k8s.Models;
 
 namespace Platform.Operator.Tests.Controller;
 
@@ -82,6 +84,73 @@ public sealed class AutoscalerReconcilerTests
         Assert.Contains(cluster.Events(), e => e.Reason == ControllerReasons.ConflictingAutoscaler && e.Type == "Warning");
         Assert.False(cluster.ScaleWasPatched());
         Assert.Equal(changesBefore, await cluster.AdminChangesAsync());
+    }
+
+    [Fact]
+    public async Task An_api_server_that_serves_neither_hpas_nor_keda_means_no_conflict_said_once_and_the_autoscaler_carries_on()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        await using var cluster = await ClusterFixture.StartAsync(withPrometheus: false);
+        cluster.Server.StopServing(ApiResource.HorizontalPodAutoscalers);
+        cluster.Server.StopServing(ApiResource.ScaledObjects);
+        cluster.Autoscaler();
+
+        Assert.True(await cluster.ReconcileAsync(cancel));
+        Assert.True(await cluster.ReconcileAsync(cancel));
+        Assert.True(await cluster.ReconcileAsync(cancel));
+
+        // The server really answered 404 for both lists, each time.
+        Assert.Equal(3, cluster.Server.Requests.Count(r => r.Method == "GET" && r.Path.Contains("/horizontalpodautoscalers", StringComparison.Ordinal)));
+        var stored = cluster.Read();
+        var ready = Condition(stored, ConditionTypes.Ready);
+        Assert.Equal(("True", ControllerReasons.Reconciled), (ready.Status, ready.Reason));
+        Assert.Equal("True", Condition(stored, ConditionTypes.ScalingActive).Status);
+        var notServed = cluster.Events().Where(e => e.Reason == ControllerReasons.AutoscalerApiNotServed).ToList();
+        Assert.Equal(2, notServed.Count);
+        Assert.All(notServed, e => Assert.Equal(("Normal", 1), (e.Type, e.Count ?? 1)));
+        Assert.Single(notServed, e => e.Message.Contains(AutoscalerReconciler.HorizontalPodAutoscalerApi, StringComparison.Ordinal));
+        Assert.Single(notServed, e => e.Message.Contains(AutoscalerReconciler.ScaledObjectApi, StringComparison.Ordinal));
+        Assert.DoesNotContain(cluster.Events(), e => e.Type == "Warning");
+    }
+
+    [Fact]
+    public async Task Without_the_hpa_api_a_keda_scaled_object_on_the_target_is_still_a_conflict()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        await using var cluster = await ClusterFixture.StartAsync(withPrometheus: false);
+        cluster.Server.StopServing(ApiResource.HorizontalPodAutoscalers);
+        cluster.Server.Put(ApiResource.ScaledObjects, new ScaledObject
+        {
+            Metadata = new V1ObjectMeta { Name = "api-keda", NamespaceProperty = ClusterFixture.Namespace },
+            Spec = new ScaledObjectSpec { ScaleTargetRef = new V2CrossVersionObjectReference { Name = ClusterFixture.Deployment } },
+        });
+        cluster.Autoscaler();
+
+        await cluster.ReconcileAsync(cancel);
+
+        var ready = Condition(cluster.Read(), ConditionTypes.Ready);
+        Assert.Equal(("False", ControllerReasons.ConflictingAutoscaler), (ready.Status, ready.Reason));
+        Assert.Contains("api-keda", ready.Message);
+        Assert.Single(cluster.Events(), e => e.Reason == ControllerReasons.AutoscalerApiNotServed);
+    }
+
+    [Fact]
+    public async Task An_api_that_comes_back_and_goes_again_is_said_again()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        await using var cluster = await ClusterFixture.StartAsync(withPrometheus: false);
+        cluster.Server.StopServing(ApiResource.ScaledObjects);
+        cluster.Autoscaler();
+
+        await cluster.ReconcileAsync(cancel);
+        cluster.Server.Serve(ApiResource.ScaledObjects);
+        await cluster.ReconcileAsync(cancel);
+        cluster.Server.StopServing(ApiResource.ScaledObjects);
+        await cluster.ReconcileAsync(cancel);
+
+        var notServed = Assert.Single(cluster.Events(), e => e.Reason == ControllerReasons.AutoscalerApiNotServed);
+        // The same message within ten minutes is one aggregated Event, counted twice.
+        Assert.Equal(2, notServed.Count);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Platform.Operator.Controller;
 using Platform.Operator.Decisions;
 using Platform.Operator.Telemetry;
 using Platform.Operator.Tests.Local;
+using Platform.Testing;
 using static Platform.Operator.Tests.Controller.AutoscalerReconcilerTests;
 
 namespace Platform.Operator.Tests.Controller;

@@ -13,6 +13,8 @@ public sealed class CommandLineTests
     [InlineData(new[] { "--local", "--target", "http://127.0.0.1:1", "--spec", "/no/such/file.yaml" }, "does not exist")]
     [InlineData(new[] { "--local", "--target", "http://127.0.0.1:1", "--admin-token-file", "/no/such/token" }, "does not exist")]
     [InlineData(new[] { "--local", "--target", "http://127.0.0.1:1", "--target", "http://127.0.0.1:2", "--metrics-url", "http://127.0.0.1:3/metrics" }, "once per --target")]
+    [InlineData(new[] { "--local", "--target", "http://127.0.0.1:1", "--cpu-request", "half" }, "--cpu-request 'half' is not a positive CPU quantity")]
+    [InlineData(new[] { "--local", "--target", "http://127.0.0.1:1", "--cpu-request", "0" }, "--cpu-request '0' is not a positive CPU quantity")]
     public async Task Usage_errors_are_one_line_and_exit_code_2(string[] args, string expected)
     {
         var error = new StringWriter();
@@ -30,6 +32,29 @@ public sealed class CommandLineTests
         finally
         {
             Console.SetError(original);
+        }
+    }
+
+    [Theory]
+    [InlineData("500m", 0.5)]
+    [InlineData("0.25", 0.25)]
+    [InlineData("2", 2.0)]
+    public async Task The_cpu_request_of_local_mode_reads_as_a_pod_spec_writes_it(string quantity, double cores)
+    {
+        var token = Path.GetTempFileName();
+        await File.WriteAllTextAsync(token, "token", TestContext.Current.CancellationToken);
+        try
+        {
+            OperatorSettings? settings = null;
+            var exitCode = await OperatorCommand.Create((s, _) => { settings = s; return Task.FromResult(0); })
+                .Parse(["--local", "--target", "http://127.0.0.1:1", "--admin-token-file", token, "--cpu-request", quantity]).InvokeAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+            Assert.Equal(0, exitCode);
+            Assert.Equal(cores, settings?.Local?.CpuRequestCores);
+        }
+        finally
+        {
+            File.Delete(token);
         }
     }
 

@@ -131,6 +131,9 @@ internal sealed partial class FakeApiServer : IAsyncDisposable
     /// <summary>Answers 404 for the resource from now on, as a cluster does where its CRD is not installed (KEDA's, say).</summary>
     public void StopServing(ApiResource resource) => _unserved[CollectionKey(resource.Group, resource.Plural)] = true;
 
+    /// <summary>Serves the resource again, as after its CRD is installed.</summary>
+    public void Serve(ApiResource resource) => _unserved.TryRemove(CollectionKey(resource.Group, resource.Plural), out _);
+
     /// <summary>Creates or replaces an object (a model or a JsonObject) as a controller elsewhere would.</summary>
     /// <param name="notifyWatches">False: a change the open watches miss (as if compacted away before they saw it).</param>
     public JsonObject Put(ApiResource resource, object obj, bool notifyWatches = true)

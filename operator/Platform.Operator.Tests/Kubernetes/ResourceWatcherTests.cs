@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
-using k8s.Models;
 using Platform.Operator.Api;
 using Platform.Operator.Kubernetes;
+using Platform.Testing;
+using k8s.Models;
 using static Platform.Operator.Tests.Kubernetes.TestSupport;
 
 namespace Platform.Operator.Tests.Kubernetes;

@@ -25,6 +25,9 @@ public sealed class AutoscalerMemory(string name)
     /// <summary>Why the replica loop could not act (invalid spec, no target, another autoscaler): the min-threads loop does not act either.</summary>
     public string? BlockedReason { get; set; }
 
+    /// <summary>The conflicting-autoscaler kinds the API server answered 404 for, each said once (an event and a log line).</summary>
+    public HashSet<string> UnservedAutoscalerApis { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The running pods (Ready or not) and when they were listed; the min-threads loop refreshes them when old.</summary>
     public IReadOnlyList<PodTarget> RunningPods { get; set; } = [];
 

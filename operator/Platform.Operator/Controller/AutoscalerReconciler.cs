@@ -113,7 +113,7 @@ public sealed partial class AutoscalerReconciler(
             return null;
         }
 
-        if (await FindConflictAsync(ns, target, cancellationToken) is { } conflict)
+        if (await FindConflictAsync(ns, target, memory, reference, cancellationToken) is { } conflict)
         {
             var message = $"{conflict} also scales Deployment {target}: refusing to co-manage it. Remove one of the two.";
             await BlockAsync(memory, reference, conditions, ControllerReasons.ConflictingAutoscaler, message, message, cancellationToken);
@@ -240,30 +240,59 @@ public sealed partial class AutoscalerReconciler(
         }
     }
 
-    private async Task<string?> FindConflictAsync(string ns, string target, CancellationToken cancellationToken)
+    /// <summary>
+    /// The HPA or KEDA ScaledObject that also scales the target, if any. A kind the API server does not serve
+    /// (404: no autoscaling/v2, no KEDA CRD) cannot conflict: that is said once per kind, by an event and a log
+    /// line, and the check goes on with the other kind.
+    /// </summary>
+    private async Task<string?> FindConflictAsync(string ns, string target, AutoscalerMemory memory, V1ObjectReference reference, CancellationToken cancellationToken)
     {
-        var hpas = await api.ListHorizontalPodAutoscalersAsync(ns, cancellationToken);
-        if (hpas.Items.FirstOrDefault(h => Targets(h.Spec.ScaleTargetRef, target)) is { } hpa)
+        var hpas = await ListIfServedAsync(HorizontalPodAutoscalerApi, target, memory, reference,
+            t => api.ListHorizontalPodAutoscalersAsync(ns, t), cancellationToken);
+        if (hpas?.Items.FirstOrDefault(h => Targets(h.Spec.ScaleTargetRef, target)) is { } hpa)
         {
             return $"HorizontalPodAutoscaler {hpa.Metadata.Name}";
         }
-        try
+        var scaledObjects = await ListIfServedAsync(ScaledObjectApi, target, memory, reference,
+            t => api.ListScaledObjectsAsync(ns, t), cancellationToken);
+        if (scaledObjects?.Items.FirstOrDefault(o => Targets(o.Spec.ScaleTargetRef, target)) is { } keda)
         {
-            var scaledObjects = await api.ListScaledObjectsAsync(ns, cancellationToken);
-            if (scaledObjects.Items.FirstOrDefault(o => Targets(o.Spec.ScaleTargetRef, target)) is { } keda)
-            {
-                return $"KEDA ScaledObject {keda.Metadata.Name}";
-            }
-        }
-        catch (KubernetesApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
-            // KEDA is not installed: nothing can conflict through it.
+            return $"KEDA ScaledObject {keda.Metadata.Name}";
         }
         return null;
 
         // KEDA's scaleTargetRef omits kind for Deployments; the HPA's names it.
         static bool Targets(V2CrossVersionObjectReference? reference, string name) =>
             reference?.Name == name && (reference.Kind is null or "Deployment");
+    }
+
+    /// <summary>What the HPA check lists, as the API server names it.</summary>
+    internal const string HorizontalPodAutoscalerApi = "autoscaling/v2 HorizontalPodAutoscalers";
+
+    /// <summary>What the KEDA check lists, as the API server names it.</summary>
+    internal const string ScaledObjectApi = $"{ScaledObject.Group}/{ScaledObject.Version} ScaledObjects (KEDA)";
+
+    /// <summary>The list, or null when the API server answers 404 for the whole resource (it does not serve it).</summary>
+    private async Task<T?> ListIfServedAsync<T>(string resource, string target, AutoscalerMemory memory, V1ObjectReference reference,
+        Func<CancellationToken, Task<T>> list, CancellationToken cancellationToken) where T : class
+    {
+        try
+        {
+            var items = await list(cancellationToken);
+            // Served (again): should it go away later, that is said again.
+            memory.UnservedAutoscalerApis.Remove(resource);
+            return items;
+        }
+        catch (KubernetesApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            if (memory.UnservedAutoscalerApis.Add(resource))
+            {
+                var message = $"The API server does not serve {resource}: none of them can scale Deployment {target}, so there is no conflict of that kind; carrying on.";
+                LogApiNotServed(logger, memory.Name, resource);
+                await events.RecordAsync(reference, EventRecorder.Normal, ControllerReasons.AutoscalerApiNotServed, message, cancellationToken);
+            }
+            return null;
+        }
     }
 
     private async Task<string?> ReadTokenAsync(string ns, SecretKeyReference reference, CancellationToken cancellationToken)
@@ -295,6 +324,10 @@ public sealed partial class AutoscalerReconciler(
         Message = "{Autoscaler} {Regime}: replicas {ReplicaAction} {CurrentReplicas} -> {DesiredReplicas}; {Reason}: {Explanation} ({Mode})")]
     private static partial void LogDecision(ILogger logger, string autoscaler, Regime regime, ReplicaAction replicaAction, int currentReplicas, int desiredReplicas,
         string reason, string explanation, AutoscalerMode mode);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "{Autoscaler}: the API server does not serve {Resource}; no autoscaler of that kind can conflict")]
+    private static partial void LogApiNotServed(ILogger logger, string autoscaler, string resource);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Autoscaler}: Kubernetes API error: {Error}")]
     private static partial void LogKubernetesError(ILogger logger, string autoscaler, string error);

@@ -29,6 +29,8 @@ public static class ControllerReasons
     public const string InvalidSpec = "InvalidSpec";
     public const string TargetNotFound = "TargetNotFound";
     public const string ConflictingAutoscaler = "ConflictingAutoscaler";
+    /// <summary>A Normal event, once per kind: the API server does not serve HPAs or KEDA's ScaledObjects, so none conflicts.</summary>
+    public const string AutoscalerApiNotServed = "AutoscalerApiNotServed";
     public const string ObserveMode = "ObserveMode";
     public const string Enforcing = "Enforcing";
     public const string PrometheusUnavailable = "PrometheusUnavailable";

@@ -18,6 +18,7 @@ public static class OperatorCommand
         var targets = new Option<string[]>("--target") { Description = "Base URL of an API process's control listener (Control__Port; local mode; repeat for several): its /metrics and /admin answer while the pool is starved.", AllowMultipleArgumentsPerToken = true };
         var metricsUrls = new Option<string[]>("--metrics-url") { Description = "Each target's metrics URL, in --target order, when it is not TARGET/metrics.", AllowMultipleArgumentsPerToken = true };
         var prometheus = new Option<string?>("--prometheus-url") { Description = "Prometheus base URL (local mode). Without it, the targets' /metrics are scraped directly." };
+        var cpuRequest = new Option<string?>("--cpu-request") { Description = "The CPU request each target plays, as in a pod spec (\"500m\" or \"0.5\"; local mode): CPU utilisation is measured against it, as in a cluster. Without it: against the CPU limit each target reports." };
         var spec = new Option<FileInfo?>("--spec") { Description = "A ThreadPoolAutoscaler manifest (YAML) whose spec sets the bounds (local mode). Defaults apply without it." };
         var tokenFile = new Option<FileInfo?>("--admin-token-file") { Description = "File holding the API's admin token (local mode). Or set PLATFORM_ADMIN_TOKEN." };
         var listen = new Option<string>("--listen") { Description = "Where to serve /metrics and /healthz.", DefaultValueFactory = _ => "http://127.0.0.1:8081" };
@@ -28,7 +29,7 @@ public static class OperatorCommand
 
         var root = new RootCommand("Platform operator: tells thread-pool starvation from CPU saturation and answers with min threads or replicas.")
         {
-            local, targets, metricsUrls, prometheus, spec, tokenFile, listen, kubeconfig, watchNamespace, leaseNamespace, leaseName,
+            local, targets, metricsUrls, prometheus, cpuRequest, spec, tokenFile, listen, kubeconfig, watchNamespace, leaseNamespace, leaseName,
         };
         root.SetAction(async (result, cancellationToken) =>
         {
@@ -37,7 +38,7 @@ public static class OperatorCommand
             {
                 settings = result.GetValue(local)
                     ? OperatorSettings.ForLocal(
-                        LocalSettings(result.GetValue(targets) ?? [], result.GetValue(metricsUrls) ?? [], result.GetValue(prometheus), result.GetValue(spec), result.GetValue(tokenFile)),
+                        LocalSettings(result.GetValue(targets) ?? [], result.GetValue(metricsUrls) ?? [], result.GetValue(prometheus), result.GetValue(cpuRequest), result.GetValue(spec), result.GetValue(tokenFile)),
                         result.GetValue(listen)!)
                     : OperatorSettings.ForCluster(
                         new ClusterSettings(result.GetValue(kubeconfig)?.FullName, result.GetValue(watchNamespace), result.GetValue(leaseNamespace), result.GetValue(leaseName)!),
@@ -53,7 +54,7 @@ public static class OperatorCommand
         return root;
     }
 
-    private static (LocalOptions Options, AutoscalerPolicy Policy) LocalSettings(string[] targets, string[] metricsUrls, string? prometheus, FileInfo? specFile, FileInfo? tokenFile)
+    private static (LocalOptions Options, AutoscalerPolicy Policy) LocalSettings(string[] targets, string[] metricsUrls, string? prometheus, string? cpuRequest, FileInfo? specFile, FileInfo? tokenFile)
     {
         if (targets.Length == 0)
         {
@@ -76,6 +77,7 @@ public static class OperatorCommand
                 ? p
                 : throw new UsageException($"--prometheus-url '{prometheus}' is not an absolute http(s) URL.");
         }
+        var cpuRequestCores = cpuRequest is null ? (double?)null : CpuCores(cpuRequest);
         var autoscalerSpec = specFile is null ? LocalDefaults() : ReadSpec(specFile);
         var validation = SpecValidator.Validate(autoscalerSpec);
         if (validation.Policy is null)
@@ -89,7 +91,18 @@ public static class OperatorCommand
         {
             throw new UsageException("Enforce mode needs the API's admin token: --admin-token-file FILE or PLATFORM_ADMIN_TOKEN.");
         }
-        return (new LocalOptions(uris, prometheusUri, autoscalerSpec, token ?? "", metrics.Count > 0 ? metrics : null), validation.Policy);
+        return (new LocalOptions(uris, prometheusUri, autoscalerSpec, token ?? "", metrics.Count > 0 ? metrics : null, cpuRequestCores), validation.Policy);
+    }
+
+    // A Kubernetes CPU quantity, as a pod spec's resources.requests.cpu holds it: "500m" or "0.5" cores.
+    private static double CpuCores(string quantity)
+    {
+        var text = quantity.Trim();
+        var milli = text.EndsWith('m');
+        return double.TryParse(milli ? text[..^1] : text, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            && value > 0 && double.IsFinite(value)
+            ? (milli ? value / 1000 : value)
+            : throw new UsageException($"--cpu-request '{quantity}' is not a positive CPU quantity such as 500m or 0.5.");
     }
 
     private static ThreadPoolAutoscalerSpec LocalDefaults() => new()

@@ -41,6 +41,7 @@ public static class OperatorHost
     public static WebApplication Build(OperatorSettings settings, string[]? args = null)
     {
         var builder = WebApplication.CreateBuilder(args ?? []);
+        OperatorLogging.AddDefaults(builder.Configuration);
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         builder.WebHost.UseUrls(settings.Listen);
         builder.Services.AddSingleton(TimeProvider.System);

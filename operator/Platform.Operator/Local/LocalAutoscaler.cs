@@ -44,8 +44,8 @@ public sealed partial class LocalAutoscaler(
     private readonly MinThreadsMemory _minThreads = new();
     private readonly IReadOnlyList<PodTarget> _pods = options.Targets
         .Select((t, i) => options.MetricsUrls?[i] is { } metricsUrl
-            ? new PodTarget(t.ToString(), t, "instance", metricsUrl.Authority, CpuRequestCores: null, metricsUrl)
-            : new PodTarget(t.ToString(), t, "instance", t.Authority, CpuRequestCores: null))
+            ? new PodTarget(t.ToString(), t, "instance", metricsUrl.Authority, options.CpuRequestCores, metricsUrl)
+            : new PodTarget(t.ToString(), t, "instance", t.Authority, options.CpuRequestCores))
         .ToList();
     private readonly Lock _statusGate = new();
     private RecommendationHistory _replicaHistory = RecommendationHistory.Empty;

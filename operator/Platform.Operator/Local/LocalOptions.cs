@@ -10,9 +10,14 @@ namespace Platform.Operator.Local;
 /// Each target's metrics endpoint, in the order of <paramref name="Targets"/>, when it is not the target's
 /// own /metrics. Prometheus series are matched by its host:port as the instance label.
 /// </param>
+/// <param name="CpuRequestCores">
+/// The CPU request each target plays, in cores, as a pod's spec would declare it: CPU utilisation is then
+/// measured against it, as in a cluster. Null: against the CPU limit each target reports.
+/// </param>
 public sealed record LocalOptions(
     IReadOnlyList<Uri> Targets,
     Uri? Prometheus,
     ThreadPoolAutoscalerSpec Spec,
     string AdminToken,
-    IReadOnlyList<Uri>? MetricsUrls = null);
+    IReadOnlyList<Uri>? MetricsUrls = null,
+    double? CpuRequestCores = null);

@@ -15,8 +15,8 @@ public sealed partial class DockerfileTests
     /// <summary>Each image: its Dockerfile, the project it publishes, the folders the build needs (the project and its references).</summary>
     private static readonly (string Dockerfile, string Project, string[] Folders)[] ImageSpecs =
     [
-        ("app/Platform.Api/Dockerfile", "app/Platform.Api/Platform.Api.csproj", ["app/Platform.Api", "app/Platform.Metrics"]),
-        ("operator/Platform.Operator/Dockerfile", "operator/Platform.Operator/Platform.Operator.csproj", ["operator/Platform.Operator", "app/Platform.Metrics"]),
+        ("app/Platform.Api/Dockerfile", "app/Platform.Api/Platform.Api.csproj", ["app/Platform.Api", "shared/Platform.Metrics"]),
+        ("operator/Platform.Operator/Dockerfile", "operator/Platform.Operator/Platform.Operator.csproj", ["operator/Platform.Operator", "shared/Platform.Metrics"]),
     ];
 
     public static TheoryData<string> Dockerfiles => new(ImageSpecs.Select(i => i.Dockerfile));

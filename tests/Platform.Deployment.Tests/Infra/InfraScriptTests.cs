@@ -34,6 +34,13 @@ public sealed partial class InfraScriptTests
         { ["loadtest.sh", "smoke", "--dry-run"], ["+ helm --kube-context kind-platform upgrade platform", "--reset-then-reuse-values", "--set loadtest.enabled=true",
             "--set-string loadtest.scenario=smoke", "--set-string loadtest.testId=smoke-", "+ kubectl --context kind-platform --namespace platform logs --follow job/platform-k6-smoke-",
             "+ mkdir -p ", "/artifacts/loadtests/smoke-", "loadtests/report/report.mjs --prometheus http://127.0.0.1:9090 ", "--namespace platform --autoscaler platform-api --verdict "] },
+        { ["loadtest.sh", "--reset", "--dry-run"], ["+ kubectl --context kind-platform --namespace platform get threadpoolautoscalers.autoscaling.platform.dev platform-api",
+            "+ kubectl --context kind-platform --namespace platform scale deployment/platform-operator --replicas=0",
+            "+ kubectl --context kind-platform --namespace platform scale deployment/platform-api --replicas=MIN",
+            "+ kubectl --context kind-platform --namespace platform rollout restart deployment/platform-api",
+            "+ kubectl --context kind-platform --namespace platform rollout status deployment/platform-api --timeout=300s",
+            "+ kubectl --context kind-platform --namespace platform scale deployment/platform-operator --replicas=N"] },
+        { ["loadtest.sh", "--reset", "smoke", "--dry-run"], ["rollout restart deployment/platform-api", "+ helm --kube-context kind-platform upgrade platform"] },
         { ["loadtest.sh", "--minikube", "smoke", "--dry-run"], ["+ kubectl --context platform --namespace platform port-forward svc/platform-prometheus :9090",
             "loadtests/report/report.mjs --prometheus http://127.0.0.1:PORT "] },
     };

@@ -80,7 +80,8 @@ public sealed partial class LoadtestReportTests
             Fake(bin, "kubectl", $$"""
                 echo "kubectl $*" >> '{{log}}'
                 case "$*" in
-                  *"get jobs"*) printf 'platform-k6-{{TestId}}' ;;
+                  # The Job exists once an upgrade has rendered it.
+                  *"get jobs"*) grep -q ' upgrade ' '{{log}}' && printf 'platform-k6-{{TestId}}' ;;
                   *"status.phase"*) printf 'Succeeded' ;;
                   *"logs --follow"*)
                     echo 'running (0m10.0s), 00/10 VUs, 20 complete and 0 interrupted iterations'

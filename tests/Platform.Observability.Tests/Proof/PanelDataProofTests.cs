@@ -13,20 +13,13 @@ using Platform.Testing;
 
 namespace Platform.Observability.Tests.Proof;
 
-/// <summary>Tests that start real processes and measure: one at a time, after the parallel tests.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ObservabilityProof
-{
-    public const string Name = "observability-proof";
-}
-
 /// <summary>
 /// The proof that every panel has data: the real API on loopback, the operator in local mode in this process,
 /// a real Prometheus loading prometheus/rules/platform.rules.yaml and receiving k6-shaped series by remote
 /// write, a short mixed load, then every panel, annotation and variable query of every dashboard run against
 /// Prometheus's HTTP API with the variables resolved as Grafana would.
 /// </summary>
-[Collection(ObservabilityProof.Name)]
+[Collection(TimingSensitive.Name)]
 public sealed partial class PanelDataProofTests
 {
     private const string Namespace = "platform";
@@ -175,10 +168,11 @@ public sealed partial class PanelDataProofTests
     /// <summary>
     /// Every query variable of every dashboard, resolved in order as Grafana does with "All" selected: run
     /// label_values through /api/v1/label/.../values, then allValue if the variable has one, else the
-    /// regex alternation of the values found. Each must find at least one value.
+    /// regex alternation of the values found. Each must find at least one value. With <paramref name="only"/>: just those variables.
     /// </summary>
-    private static async Task<Dictionary<string, string>> ResolveVariablesAsync(
-        HttpClient http, Uri prometheus, IReadOnlyList<DashboardFile> dashboards, DateTimeOffset start, DateTimeOffset end, CancellationToken cancel)
+    internal static async Task<Dictionary<string, string>> ResolveVariablesAsync(
+        HttpClient http, Uri prometheus, IReadOnlyList<DashboardFile> dashboards, DateTimeOffset start, DateTimeOffset end, CancellationToken cancel,
+        IReadOnlySet<string>? only = null)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -187,7 +181,7 @@ public sealed partial class PanelDataProofTests
             ["__range"] = $"{Math.Ceiling((end - start).TotalSeconds):0}s",
         };
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var variable in dashboards.SelectMany(d => d.Variables).Where(v => v.Type == "query"))
+        foreach (var variable in dashboards.SelectMany(d => d.Variables).Where(v => v.Type == "query" && (only is null || only.Contains(v.Name))))
         {
             var query = variable.Query ?? "";
             if (seen.TryGetValue(variable.Name, out var previous))
@@ -211,7 +205,7 @@ public sealed partial class PanelDataProofTests
     // A regex-escaped value inside a double-quoted PromQL string: the backslashes themselves need escaping.
     private static string RegexInPromQlString(string value) => Regex.Escape(value).Replace("\\", "\\\\", StringComparison.Ordinal);
 
-    private static string Substitute(string expr, IReadOnlyDictionary<string, string> values, out List<string> undefined)
+    internal static string Substitute(string expr, IReadOnlyDictionary<string, string> values, out List<string> undefined)
     {
         var missing = new List<string>();
         var result = VariableReference().Replace(expr, m =>

@@ -16,7 +16,7 @@ namespace Platform.Observability.Tests.Report;
 /// min threads, then starvation-burst.js's own verdict (through the harness) against that Prometheus, and
 /// report.mjs over the whole range.
 /// </summary>
-[Collection(ObservabilityProof.Name)]
+[Collection(TimingSensitive.Name)]
 public sealed class ExperimentReportTests
 {
     private const string Namespace = "platform";

@@ -1,2 +1,0 @@
-// Timing-sensitive tests live in collections that run alone (see TimingSensitive); everything else in parallel.
-[assembly: Xunit.CollectionBehavior(MaxParallelThreads = 2)]
