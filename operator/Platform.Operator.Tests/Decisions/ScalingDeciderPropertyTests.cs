@@ -68,7 +68,7 @@ public sealed class ScalingDeciderPropertyTests
         ["min threads sized without the drain"] = (Knob.MinThreads, "starved pods need", (input, history) =>
             ScalingDecider.DecideMinThreads(input with { Policy = input.Policy with { PodSignalInterval = input.Policy.PodSignalInterval * 1000 } }, history)),
         ["min threads past spec.minThreads.max"] = (Knob.MinThreads, "outside the bounds", (input, history) =>
-            ScalingDecider.DecideMinThreads(input with { Policy = input.Policy with { MinThreadsMax = Math.Min(2 * input.Policy.MinThreadsMax, SpecValidator.MaxWorkerThreads) } }, history)),
+            ScalingDecider.DecideMinThreads(input with { Policy = input.Policy with { MinThreadsMax = Math.Min(2 * input.Policy.MinThreadsMax, SpecLimits.MaxWorkerThreads) } }, history)),
     };
 
     public static TheoryData<Knob> Knobs => new(Knob.Replicas, Knob.MinThreads);
@@ -498,7 +498,7 @@ public sealed class ScalingDeciderPropertyTests
             MinThreads = new MinThreadsPolicy { Baseline = baseline, Max = baseline + random.Next(0, 300) },
             PodSignals = new PodSignalSource
             {
-                IntervalMilliseconds = random.Next(2) == 0 ? 1000 : random.Next(SpecValidator.MinPodSignalIntervalMilliseconds, SpecValidator.MaxPodSignalIntervalMilliseconds + 1),
+                IntervalMilliseconds = random.Next(2) == 0 ? 1000 : random.Next(SpecLimits.MinPodSignalIntervalMilliseconds, SpecLimits.MaxPodSignalIntervalMilliseconds + 1),
             },
             Cpu = new CpuPolicy { TargetUtilizationPercent = random.Next(1, 101) },
             Starvation = new StarvationPolicy

@@ -52,11 +52,12 @@ public sealed class SpecValidatorTests
         ["evaluationIntervalSeconds 3601"] = (s => s.EvaluationIntervalSeconds = 3601, "spec.evaluationIntervalSeconds (3601) must be between 5 and 3600"),
         ["prometheus.url relative"] = (s => s.Prometheus.Url = "/api/v1", "spec.prometheus.url (/api/v1) must be empty or an absolute http or https URL"),
         ["prometheus.url ftp"] = (s => s.Prometheus.Url = "ftp://prometheus:9090", "spec.prometheus.url (ftp://prometheus:9090) must be empty or an absolute http or https URL"),
+        ["prometheus.url with a space in the host"] = (s => s.Prometheus.Url = "http://prom etheus", "spec.prometheus.url (http://prom etheus) must be empty or an absolute http or https URL"),
         ["prometheus.url no scheme"] = (s => s.Prometheus.Url = "prometheus:9090", "spec.prometheus.url (prometheus:9090) must be empty or an absolute http or https URL"),
         ["targetRef.name empty"] = (s => s.TargetRef.Name = "", "spec.targetRef.name must not be empty"),
-        ["targetRef.name upper case"] = (s => s.TargetRef.Name = "Api", "spec.targetRef.name (Api) must be a DNS-1123 subdomain: at most 253 lower-case letters, digits, '-' and '.', starting and ending with a letter or digit"),
-        ["targetRef.name trailing dash"] = (s => s.TargetRef.Name = "api-", "spec.targetRef.name (api-) must be a DNS-1123 subdomain: at most 253 lower-case letters, digits, '-' and '.', starting and ending with a letter or digit"),
-        ["targetRef.name 254 characters"] = (s => s.TargetRef.Name = new string('a', 254), $"spec.targetRef.name ({new string('a', 254)}) must be a DNS-1123 subdomain: at most 253 lower-case letters, digits, '-' and '.', starting and ending with a letter or digit"),
+        ["targetRef.name upper case"] = (s => s.TargetRef.Name = "Api", "spec.targetRef.name (Api) must be a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit"),
+        ["targetRef.name trailing dash"] = (s => s.TargetRef.Name = "api-", "spec.targetRef.name (api-) must be a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit"),
+        ["targetRef.name 254 characters"] = (s => s.TargetRef.Name = new string('a', 254), $"spec.targetRef.name ({new string('a', 254)}) must be at most 253 characters"),
         ["targetRef.kind StatefulSet"] = (s => s.TargetRef.Kind = "StatefulSet", "spec.targetRef.kind (StatefulSet) must be Deployment"),
         ["targetRef.apiVersion apps/v1beta1"] = (s => s.TargetRef.ApiVersion = "apps/v1beta1", "spec.targetRef.apiVersion (apps/v1beta1) must be apps/v1"),
         ["admin.port 0"] = (s => s.Admin.Port = 0, "spec.admin.port (0) must be between 1 and 65535"),
@@ -136,10 +137,10 @@ public sealed class SpecValidatorTests
         Assert.Equal(
             [
                 "spec.targetRef.name must not be empty",
-                "spec.replicas.min (0) must be between 1 and 1000",
-                "spec.replicas.max (2000) must be between 1 and 1000",
                 "spec.podSignals.port (0) must be between 1 and 65535",
                 "spec.podSignals.intervalMilliseconds (100) must be between 200 and 60000",
+                "spec.replicas.min (0) must be between 1 and 1000",
+                "spec.replicas.max (2000) must be between 1 and 1000",
                 "spec.cpu.targetUtilizationPercent (0) must be between 1 and 100",
             ],
             errors);

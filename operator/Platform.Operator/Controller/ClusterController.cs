@@ -185,7 +185,7 @@ public sealed partial class ClusterController(
                     return;
                 }
                 var interval = TimeSpan.FromMilliseconds(Math.Clamp(cached.Spec.PodSignals?.IntervalMilliseconds ?? 1000,
-                    Decisions.SpecValidator.MinPodSignalIntervalMilliseconds, Decisions.SpecValidator.MaxPodSignalIntervalMilliseconds));
+                    SpecLimits.MinPodSignalIntervalMilliseconds, SpecLimits.MaxPodSignalIntervalMilliseconds));
                 var started = _controller._clock.GetTimestamp();
                 try
                 {

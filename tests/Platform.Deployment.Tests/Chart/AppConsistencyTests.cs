@@ -2,7 +2,6 @@ using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Net;
 using System.Reflection;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using k8s;
 using Platform.Api.Data;
@@ -170,45 +169,6 @@ public sealed partial class AppConsistencyTests
     }
 
     [Fact]
-    public void The_values_schema_bounds_the_autoscaler_exactly_as_the_CRD_does()
-    {
-        var crd = Yaml.Document(File.ReadAllText(PlatformChart.CrdFile))!;
-        var spec = crd["spec"]!["versions"]![0]!["schema"]!["openAPIV3Schema"]!["properties"]!["spec"]!["properties"]!.AsObject();
-        var values = JsonNode.Parse(File.ReadAllText(Path.Combine(PlatformChart.Directory, "values.schema.json")))!.AsObject();
-        var autoscaler = values["properties"]!["operator"]!["properties"]!["autoscaler"]!["properties"]!.AsObject();
-        // values key -> CRD path under spec (the chart flattens prometheus.* into the autoscaler block).
-        var renamed = new Dictionary<string, string>
-        {
-            ["prometheusUrl"] = "prometheus.url",
-            ["windowSeconds"] = "prometheus.windowSeconds",
-            ["maxStalenessSeconds"] = "prometheus.maxStalenessSeconds",
-            ["podSignalsIntervalMilliseconds"] = "podSignals.intervalMilliseconds",
-        };
-        var compared = 0;
-        foreach (var (path, valueSchema) in SchemaLeaves(autoscaler, ""))
-        {
-            if (path == "create")
-            {
-                continue;
-            }
-            var crdSchema = Navigate(spec, renamed.GetValueOrDefault(path, path));
-            Assert.True(crdSchema is not null, $"operator.autoscaler.{path} has no counterpart in the CRD");
-            foreach (var keyword in new[] { "minimum", "maximum", "enum" })
-            {
-                var crdValue = crdSchema[keyword];
-                if (keyword == "minimum" && crdSchema["exclusiveMinimum"]?.GetValue<bool>() == true)
-                {
-                    Assert.True(JsonNode.DeepEquals(crdValue, valueSchema["exclusiveMinimum"]), $"{path}: exclusiveMinimum");
-                    continue;
-                }
-                Assert.True(JsonNode.DeepEquals(crdValue, valueSchema[keyword]), $"operator.autoscaler.{path}: {keyword} is {valueSchema[keyword]?.ToJsonString() ?? "absent"} in values.schema.json, {crdValue?.ToJsonString() ?? "absent"} in the CRD");
-            }
-            compared++;
-        }
-        Assert.True(compared >= 15, $"only {compared} bounds compared");
-    }
-
-    [Fact]
     public void Every_metric_name_in_the_chart_is_in_the_metrics_contract()
     {
         var known = MetricsContract.Metrics.SelectMany(m => new[] { m.Name, $"{m.Name}_bucket", $"{m.Name}_sum", $"{m.Name}_count" }).ToHashSet();
@@ -313,44 +273,6 @@ public sealed partial class AppConsistencyTests
                 Assert.Fail($"the operator did not answer: {ex.Message}\n{process.RecentOutput}");
             }
         }
-    }
-
-    private static IEnumerable<(string Path, JsonObject Schema)> SchemaLeaves(JsonObject properties, string prefix)
-    {
-        foreach (var (key, node) in properties)
-        {
-            var path = prefix.Length == 0 ? key : $"{prefix}.{key}";
-            if (node!["properties"] is JsonObject children)
-            {
-                foreach (var leaf in SchemaLeaves(children, path))
-                {
-                    yield return leaf;
-                }
-            }
-            else if (node["$ref"] is null)
-            {
-                yield return (path, node.AsObject());
-            }
-            else
-            {
-                // A shared definition (e.g. a URL): its keywords are those of the definition.
-                var reference = node["$ref"]!.GetValue<string>()["#/definitions/".Length..];
-                var values = JsonNode.Parse(File.ReadAllText(Path.Combine(PlatformChart.Directory, "values.schema.json")))!;
-                yield return (path, values["definitions"]![reference]!.AsObject());
-            }
-        }
-    }
-
-    private static JsonObject? Navigate(JsonObject properties, string path)
-    {
-        JsonObject? node = null;
-        var current = properties;
-        foreach (var part in path.Split('.'))
-        {
-            node = current?[part] as JsonObject;
-            current = node?["properties"] as JsonObject;
-        }
-        return node;
     }
 
     [GeneratedRegex(@"\b(platform|dotnet|http_server|http_client|kestrel|aspnetcore)_[a-z0-9_]+\b")]

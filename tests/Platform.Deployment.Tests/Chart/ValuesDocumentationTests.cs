@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Platform.Deployment.Tests.Infrastructure;
@@ -5,7 +6,8 @@ using Platform.Deployment.Tests.Infrastructure;
 namespace Platform.Deployment.Tests.Chart;
 
 /// <summary>
-/// values.yaml documents every key, the README's parameter table lists every leaf with its default, and
+/// values.yaml documents every key (a `## @param` line for each leaf), the README's parameter tables, generated from
+/// them by @bitnami/readme-generator-for-helm, list every leaf with its default, and
 /// values.schema.json describes exactly the keys values.yaml has, with every object closed.
 /// </summary>
 public sealed partial class ValuesDocumentationTests
@@ -15,10 +17,13 @@ public sealed partial class ValuesDocumentationTests
     private static JsonObject Values => Yaml.Document(File.ReadAllText(ValuesPath))!.AsObject();
 
     [Fact]
-    public void Every_key_in_values_yaml_has_a_doc_comment_right_above_it()
+    public void Every_leaf_of_values_yaml_has_its_param_line_and_every_block_a_comment_right_above_it()
     {
         var lines = File.ReadAllLines(ValuesPath);
-        var undocumented = new List<string>();
+        var leaves = Leaves(Values, "").Select(l => l.Path).ToHashSet(StringComparer.Ordinal);
+        var path = new List<(int Indent, string Key)>();
+        var problems = new List<string>();
+        var checkedLeaves = 0;
         for (var i = 0; i < lines.Length; i++)
         {
             var key = Key().Match(lines[i]);
@@ -26,19 +31,33 @@ public sealed partial class ValuesDocumentationTests
             {
                 continue;
             }
-            // Walk up the comment block directly above the key (same indentation) to its "# --" line.
-            var indent = key.Groups[1].Value;
-            var j = i - 1;
-            while (j >= 0 && lines[j].StartsWith(indent + "#", StringComparison.Ordinal) && !lines[j].StartsWith(indent + "# --", StringComparison.Ordinal))
+            var indent = key.Groups[1].Value.Length;
+            path.RemoveAll(p => p.Indent >= indent);
+            path.Add((indent, key.Groups[2].Value));
+            var full = string.Join('.', path.Select(p => p.Key));
+            var above = i > 0 ? lines[i - 1] : "";
+            if (leaves.Contains(full))
             {
-                j--;
+                checkedLeaves++;
+                // The comment block right above the key (same indentation) holds its @param line; yamllint's line
+                // length puts a long explanation on plain "#" lines after it.
+                var j = i - 1;
+                while (j >= 0 && lines[j].StartsWith(key.Groups[1].Value + "# ", StringComparison.Ordinal))
+                {
+                    j--;
+                }
+                if (j < 0 || !lines[j].StartsWith($"{key.Groups[1].Value}## @param {full} ", StringComparison.Ordinal))
+                {
+                    problems.Add($"line {i + 1}: {full} needs `## @param {full} <description>` in the comment block right above it");
+                }
             }
-            if (j < 0 || !lines[j].StartsWith(indent + "# --", StringComparison.Ordinal))
+            else if (!above.TrimStart().StartsWith('#'))
             {
-                undocumented.Add($"line {i + 1}: {lines[i].Trim()}");
+                problems.Add($"line {i + 1}: the block {full} needs a comment right above it");
             }
         }
-        Assert.Empty(undocumented);
+        Assert.Empty(problems);
+        Assert.Equal(leaves.Count, checkedLeaves);
     }
 
     [Fact]
@@ -52,8 +71,9 @@ public sealed partial class ValuesDocumentationTests
         foreach (var (path, value) in leaves)
         {
             Assert.False(string.IsNullOrWhiteSpace(rows[path].Description), $"{path} has no description in the README");
-            var documented = JsonNode.Parse(rows[path].Value);
-            Assert.True(JsonNode.DeepEquals(value, documented), $"{path}: README says {rows[path].Value}, values.yaml has {value?.ToJsonString() ?? "null"}");
+            // The generator writes a string as it is ("" when empty), anything else as JSON.
+            var expected = value?.GetValueKind() == JsonValueKind.String && value.GetValue<string>() is { Length: > 0 } text ? text : value?.ToJsonString() ?? "nil";
+            Assert.True(expected == rows[path].Value, $"{path}: README says {rows[path].Value}, values.yaml has {value?.ToJsonString() ?? "null"}");
         }
     }
 
@@ -72,10 +92,26 @@ public sealed partial class ValuesDocumentationTests
     public async Task The_readme_generator_finds_nothing_to_change()
     {
         var folder = RequiredTool.ChartTestsFolder();
+        var generator = Path.Combine(folder, "node_modules", "@bitnami", "readme-generator-for-helm", "bin", "index.js");
+        Assert.True(File.Exists(generator), $"{generator} is missing: run scripts/install-tools.sh");
+        // The generator rewrites the README in place: give it a copy.
+        var work = Directory.CreateTempSubdirectory("platform-readme-").FullName;
+        try
+        {
+            var readme = Path.Combine(work, "README.md");
+            File.Copy(Path.Combine(PlatformChart.Directory, "README.md"), readme);
 
-        var result = await ToolRun.RunAsync(RequiredTool.Find("node"), [Path.Combine(folder, "readme-params.mjs"), "--check"], workingDirectory: folder);
+            var result = await ToolRun.RunAsync(RequiredTool.Find("node"), [generator, "--values", ValuesPath, "--readme", readme], workingDirectory: folder);
 
-        Assert.True(result.ExitCode == 0, result.Describe());
+            Assert.True(result.ExitCode == 0, result.Describe());
+            var committed = File.ReadAllText(Path.Combine(PlatformChart.Directory, "README.md"));
+            Assert.True(committed == File.ReadAllText(readme),
+                "charts/platform/README.md's parameter tables are not what values.yaml generates: run `npm run readme --prefix charts/tests` and commit the result");
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
     }
 
     /// <summary>A leaf is a scalar, a list or an empty map: what a user sets as a whole.</summary>
@@ -139,9 +175,9 @@ public sealed partial class ValuesDocumentationTests
 
     private static string Display(string path) => path.Length == 0 ? "(root)" : path;
 
-    [GeneratedRegex(@"^(\s*)[A-Za-z_][A-Za-z0-9_]*:")]
+    [GeneratedRegex(@"^(\s*)([A-Za-z_][A-Za-z0-9_]*):")]
     private static partial Regex Key();
 
-    [GeneratedRegex(@"^\| `(?<name>[A-Za-z0-9_.]+)` \| (?<description>.*?) \| `(?<value>.*)` \|$", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^\| `(?<name>[A-Za-z0-9_.]+)` +\| (?<description>.*?) +\| `(?<value>.*)` +\|$", RegexOptions.Multiline)]
     private static partial Regex Row();
 }
