@@ -35,7 +35,11 @@ export function noData(message) {
   return error;
 }
 
-/** Label matchers narrowing the platform's series to one install: NAMESPACE and AUTOSCALER (regexes). */
+/**
+ * Label matchers narrowing the platform's series to one install: NAMESPACE and AUTOSCALER (regexes, anchored
+ * by PromQL). AUTOSCALER is the operator's `autoscaler` label as it is: `<namespace>/<name>` in the cluster
+ * (the chart's Job passes it), `local` for the operator in local mode.
+ */
 export const NS = __ENV.NAMESPACE || '.*';
 export const AUTOSCALER = __ENV.AUTOSCALER || '.*';
 

@@ -272,8 +272,10 @@ Usage: include "platform.k6Container" (dict "ctx" $ "scenario" NAME "testId" ID)
     - name: NAMESPACE
       value: {{ $ctx.Release.Namespace | quote }}
     {{- if and $ctx.Values.operator.enabled $ctx.Values.operator.autoscaler.create }}
+    # The operator labels its series autoscaler="<namespace>/<name>" (the key it watches the resource by),
+    # and PromQL regex matchers are anchored: the Job passes that label value, not the bare name.
     - name: AUTOSCALER
-      value: {{ include "platform.componentName" (dict "ctx" $ctx "component" "api") | quote }}
+      value: {{ printf "%s/%s" $ctx.Release.Namespace (include "platform.componentName" (dict "ctx" $ctx "component" "api")) | quote }}
     {{- end }}
     - name: K6_NO_USAGE_REPORT
       value: "true"
