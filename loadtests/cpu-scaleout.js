@@ -20,7 +20,7 @@ import { cpu, expectWorkload } from './lib/requests.js';
 import {
   SATURATION_REASONS, STARVATION_REASON, allDecisions, apiPodsMax, apiPodsNow, cpuUtilisationMax, fmt, lengthOf,
   minThreadsDecisions, operatorMinThreadsMax, operatorMinThreadsNow, operatorReplicasMax, operatorReplicasNow,
-  phase, replicaDecisions, runVerdict,
+  fairShareCheck, phase, reliefChecks, replicaDecisions, requireStartState, runVerdict, scaledOutAt, someReliefCheck,
 } from './lib/verdict.js';
 
 const START_RATE = envNumber('START_RATE', 10);
@@ -43,6 +43,7 @@ export const options = buildOptions(
 );
 
 export function setup() {
+  requireStartState();
   return probeApi();
 }
 
@@ -54,6 +55,12 @@ export function work() {
 export function teardown(data) {
   const all = phase(data, 0, RAMP + HOLD);
   const d = lengthOf(all);
+  /** @type {Array<boolean | null>} */
+  const relieved = [];
+  const scaledAt = (/** @type {import('./lib/verdict.js').Query} */ q) => {
+    const out = scaledOutAt(q, all);
+    return out ? out.at : null;
+  };
 
   runVerdict('cpu-scaleout', data, [
     {
@@ -101,5 +108,8 @@ export function teardown(data) {
         return { observed: `scale_up ${fmt(scaledUp)}, raise ${fmt(raised)}`, pass: scaledUp > 0 && raised === 0 };
       },
     },
+    fairShareCheck(all),
+    ...reliefChecks('scale-out', scaledAt, all, 'ramp', relieved),
+    someReliefCheck(relieved),
   ]);
 }

@@ -18,6 +18,7 @@ import { cpu, expectWorkload, ioDelay } from './lib/requests.js';
 import {
   SATURATION_REASONS, STARVATION_REASON, allDecisions, fmt, lengthOf, minThreadsDecisions, operatorMinThreadsMax,
   operatorMinThreadsNow, operatorReplicasMax, operatorReplicasNow, phase, replicaDecisions, runVerdict,
+  fairShareCheck, minThreadsRaisedAt, reliefChecks, requireStartState, scaledOutAt, someReliefCheck,
 } from './lib/verdict.js';
 
 const BLOCK_RATE = envNumber('BLOCK_RATE', 100);
@@ -43,6 +44,7 @@ export const options = buildOptions(
 );
 
 export function setup() {
+  requireStartState();
   return probeApi();
 }
 
@@ -58,6 +60,16 @@ export function computing() {
 export function teardown(data) {
   const all = phase(data, 0, DURATION);
   const d = lengthOf(all);
+  /** @type {Array<boolean | null>} */
+  const relieved = [];
+  const raisedAt = (/** @type {import('./lib/verdict.js').Query} */ q) => {
+    const raise = minThreadsRaisedAt(q, all);
+    return raise ? raise.at : null;
+  };
+  const scaledAt = (/** @type {import('./lib/verdict.js').Query} */ q) => {
+    const out = scaledOutAt(q, all);
+    return out ? out.at : null;
+  };
 
   runVerdict('mixed', data, [
     {
@@ -99,5 +111,9 @@ export function teardown(data) {
         return { observed: `replicas ${fmt(r0)} -> ${fmt(r1)}, min threads ${fmt(t0)} -> ${fmt(t1)}`, pass: r1 > r0 && t1 > t0 };
       },
     },
+    fairShareCheck(all),
+    ...reliefChecks('min threads raise', raisedAt, all, 'blocking', relieved),
+    ...reliefChecks('scale-out', scaledAt, all, 'cpu', relieved),
+    someReliefCheck(relieved),
   ]);
 }

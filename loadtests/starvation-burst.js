@@ -21,7 +21,8 @@ import { expectWorkload, ioDelay } from './lib/requests.js';
 import {
   noData, STARVATION_REASON, allDecisions, apiPodsMax, apiPodsMin, firstPoint, fmt, fmtSeconds, lengthOf, minThreadsDecisions,
   operatorMinThreadsMax, operatorMinThreadsNow, operatorReplicasMax, operatorReplicasMin, peakPoint, phase,
-  podMinThreads, podMinThreadsMax, replicaDecisions, runVerdict, schedulingDelayMean, schedulingDelayRolling,
+  podMinThreads, podMinThreadsMax, replicaDecisions, reliefChecks, requireStartState, runVerdict, schedulingDelayMean,
+  schedulingDelayRolling, someReliefCheck, minThreadsRaisedAt,
 } from './lib/verdict.js';
 
 const IDLE = envSeconds('IDLE', '60s');
@@ -52,6 +53,7 @@ export const options = buildOptions(
 );
 
 export function setup() {
+  requireStartState();
   return probeApi();
 }
 
@@ -69,6 +71,12 @@ export function teardown(data) {
   const burst = phase(data, IDLE, BURST);
   const all = phase(data, 0, IDLE + BURST + AFTER);
   const since = (/** @type {number} */ t) => `+${Math.round(t - burst.from)} s`;
+  /** @type {Array<boolean | null>} */
+  const relieved = [];
+  const raisedAt = (/** @type {import('./lib/verdict.js').Query} */ q) => {
+    const raise = minThreadsRaisedAt(q, burst);
+    return raise ? raise.at : null;
+  };
 
   runVerdict('starvation-burst', data, [
     {
@@ -168,5 +176,7 @@ export function teardown(data) {
         return { observed: `raise ${fmt(raised)}, scale_up ${fmt(scaledUp)}`, pass: raised > 0 && scaledUp === 0 };
       },
     },
+    ...reliefChecks('min threads raise', raisedAt, burst, 'burst', relieved),
+    someReliefCheck(relieved),
   ]);
 }
