@@ -65,6 +65,24 @@ public sealed class LoadtestSelectorTests
         foreach (var check in OperatorRows) Assert.Equal("UNKNOWN", bare.Single(r => r[0] == check)[3]);
     }
 
+    [Theory]
+    [InlineData("1", "1", "300")]
+    [InlineData("2", "8", "120")]
+    public async Task The_Job_passes_the_starting_state_the_autoscaler_it_renders_starts_from(string min, string baseline, string window)
+    {
+        var rendering = await PlatformChart.RenderWithAsync(RequiredTool.Helm3, "--values", PlatformChart.ValuesFile("loadtest-job"),
+            "--set", $"operator.autoscaler.replicas.min={min}", "--set", $"operator.autoscaler.minThreads.baseline={baseline}",
+            "--set", $"operator.autoscaler.behavior.scaleDownStabilizationWindowSeconds={window}");
+        Assert.True(rendering.Result.ExitCode == 0, rendering.Result.Describe());
+        var env = KubeObject.Env(Assert.Single(rendering.OfKind("Job")).Containers.Single());
+        var spec = Assert.Single(rendering.OfKind(ThreadPoolAutoscaler.KindName)).Spec!;
+
+        Assert.Equal(spec["replicas"]!["min"]!.ToString(), env["START_REPLICAS"]["value"]!.GetValue<string>());
+        Assert.Equal(spec["minThreads"]!["baseline"]!.ToString(), env["START_MIN_THREADS"]["value"]!.GetValue<string>());
+        Assert.Equal(spec["behavior"]!["scaleDownStabilizationWindowSeconds"]!.ToString(), env["SCALE_DOWN_WINDOW_SECONDS"]["value"]!.GetValue<string>());
+        Assert.Equal(min, env["START_REPLICAS"]["value"]!.GetValue<string>());
+    }
+
     private static async Task<IReadOnlyList<string[]>> VerdictAsync(
         string node, PrometheusServer prometheus, DateTimeOffset start, string ns, string autoscaler, CancellationToken ct)
     {
