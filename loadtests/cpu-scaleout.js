@@ -12,7 +12,9 @@
 // operator classifies it as saturation and adds replicas; API pods up grows. Min threads do not rise:
 // every thread is busy computing, so more threads would only add contention (the runtime itself slows
 // its injection above 80% CPU for the same reason). Latency rises during the ramp and falls once new
-// pods are ready; client-side only failures are judged.
+// pods are ready; client-side only failures are judged. The verdict also judges the outcome: each pod serves
+// its share once the new pods are up, and the worst pod's delay or k6's p95 comes down after the scale-out.
+// setup() first checks the starting state (min replicas, baseline min threads, no recent decision).
 
 import { buildOptions, envNumber, envSeconds, probeApi, scenarioThresholds } from './lib/config.js';
 import { rampingRate } from './lib/profiles.js';

@@ -10,7 +10,10 @@
 // Expect: both effects, each from its own cause. The operator's decisions_total shows min threads raised
 // with reason ThreadPoolStarvation and replicas added with reason CpuSaturation (or ScaleUpLimited), and
 // never the other way round. While CPU is saturated the operator (like the runtime) does not add threads;
-// once new pods bring CPU down, the blocked threads show as starvation and min threads rise.
+// once new pods bring CPU down, the blocked threads show as starvation and min threads rise. Outcomes too:
+// every pod serves its share after the scale-out, and after each fix the worst pod's delay and the client p95
+// of the scenario it helps come down; a run where no fix relieved anything fails. setup() checks the
+// starting state first (min replicas, baseline min threads, no recent decision).
 
 import { buildOptions, envNumber, envSeconds, probeApi, scenarioThresholds } from './lib/config.js';
 import { constantRate, rampingRate } from './lib/profiles.js';

@@ -13,7 +13,9 @@
 // busy threads, completions and queue rather than stepped; the delay falls back while the burst is still
 // running, within RECOVERY_SECONDS (default 45 s: a few seconds to recover plus the verdict's 30 s rolling
 // window). Replicas do not change: more pods would also help, but the right fix for blocked threads is
-// threads. The verdict checks each step.
+// threads. The verdict checks each step, and the outcome: the worst pod's delay and k6's p95 of the burst
+// came down after the raise (loadtests/README.md, "The operator experiments' verdict rows"). setup() first
+// checks the starting state (one pod, baseline min threads, no recent decision) and stops if it is wrong.
 
 import { buildOptions, envNumber, envSeconds, probeApi, scenarioThresholds } from './lib/config.js';
 import { constantRate } from './lib/profiles.js';
