@@ -385,8 +385,8 @@ export function scaledOutAt(q, load) {
 }
 
 /**
- * Whether a series came down after a fix: the worst rolling value from the load's start until the fix took
- * effect (fix + RELIEF_LAG) against the mean over the RELIEF_WINDOW after that.
+ * Whether a series came down after a fix: the worst rolling value from RELIEF_WINDOW before the fix until it
+ * took effect (fix + RELIEF_LAG) against the mean over the RELIEF_WINDOW after that.
  * @param {Array<[number, number | null]>} points
  * @param {Window} load
  * @param {number} fixAt
@@ -399,7 +399,9 @@ export function relief(points, load, fixAt, format, what) {
   if (effect >= load.to) {
     throw noData(`the fix came ${Math.round(load.to - fixAt)} s before the load ended, less than RELIEF_LAG_SECONDS=${RELIEF_LAG}`);
   }
-  const before = peakPoint(points, { from: load.from, to: effect });
+  // From RELIEF_WINDOW before the fix, not from the load's start: in mixed an earlier fix's relief must not
+  // be credited to a later one.
+  const before = peakPoint(points, { from: Math.max(load.from, fixAt - RELIEF_WINDOW), to: effect });
   const after = points.filter((p) => p[0] >= effect && p[0] <= Math.min(load.to, effect + RELIEF_WINDOW) && p[1] !== null);
   if (!before || after.length === 0) throw noData(`no ${what} samples ${before ? 'after' : 'before'} the fix`);
   const mean = after.reduce((sum, p) => sum + /** @type {number} */ (p[1]), 0) / after.length;
@@ -417,7 +419,7 @@ export function relief(points, load, fixAt, format, what) {
  * @returns {Check[]}
  */
 export function reliefChecks(fix, findFix, load, scenario, results) {
-  const expected = `mean over ${RELIEF_WINDOW} s after (+${RELIEF_LAG} s) <= ${RELIEF_RATIO} x worst before`;
+  const expected = `mean over ${RELIEF_WINDOW} s after fix+${RELIEF_LAG} s <= ${RELIEF_RATIO} x worst of the ${RELIEF_WINDOW} s before`;
   /**
    * @param {string} check
    * @param {(q: Query) => Array<[number, number | null]>} points

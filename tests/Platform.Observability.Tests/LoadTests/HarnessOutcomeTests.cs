@@ -260,6 +260,32 @@ public sealed class HarnessOutcomeTests
         Assert.Equal("PASS", Row(run, "some fix relieved delay or latency")[3]);
     }
 
+    [Fact]
+    public async Task Mixed_judges_each_fix_on_its_own_and_one_relief_is_enough_for_the_relief_row()
+    {
+        // Min threads raised at +25 s relieve the blocked requests; two pods up at +40 s take their share, but the
+        // CPU scenario's p95 stays where it was.
+        var ct = TestContext.Current.CancellationToken;
+        await using var prometheus = await PrometheusAsync();
+        var timeline = new PlatformTimeline(DateTimeOffset.UtcNow.AddSeconds(-Seconds - 10), Seconds);
+        timeline.Pod("platform-api-a", 0, t => t < 25 ? 1 : 100, t => t < 30 ? 0.5 : 0.003)
+            .Pod("platform-api-b", 40, t => 100, _ => 0.002).Pod("platform-api-c", 40, t => 100, _ => 0.002)
+            .Requests("platform-api-a", "cpu", "sync", t => t < 40 ? 90 : 30)
+            .Requests("platform-api-b", "cpu", "sync", t => t < 41 ? 0 : 30).Requests("platform-api-c", "cpu", "sync", t => t < 41 ? 0 : 30)
+            .ClientP95("blocking", t => t < 30 ? 1.2 : 0.11)
+            .ClientP95("cpu", _ => 0.9)
+            .Operator(t => t < 35 ? 1 : 3, t => t < 24 ? 1 : 100,
+                (24, "min_threads", "none", "raise", "ThreadPoolStarvation"), (35, "replicas", "scale_up", "none", "CpuSaturation"));
+        await timeline.WriteAsync(prometheus, ct);
+        var run = await Harness.RunAsync("mixed.js", "teardown", Environment(prometheus, timeline, ("DURATION", "130s"), ("RAMP", "30s")));
+
+        Assert.True(Row(run, "after the scale-out every pod served its share")[3] == "PASS", run.ToString());
+        Assert.Equal("PASS", Row(run, "client p95 (blocking) came down after the min threads raise")[3]);
+        Assert.Equal("FAIL", Row(run, "client p95 (cpu) came down after the scale-out")[3]);
+        Assert.Equal("PASS", Row(run, "some fix relieved delay or latency")[3]);
+        Assert.Contains("server-side verdict: FAIL", run.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>setup() of an operator experiment against the operator's series; BASE_URL has no API, so a clean start ends in the API probe.</summary>
     private static async Task<HarnessRun> SetupAsync(string script, bool clean, params (string Key, string Value)[] more)
     {
