@@ -12,7 +12,9 @@
 // operator classifies it as saturation and adds replicas; API pods up grows. Min threads do not rise:
 // every thread is busy computing, so more threads would only add contention (the runtime itself slows
 // its injection above 80% CPU for the same reason). Latency rises during the ramp and falls once new
-// pods are ready; client-side only failures are judged.
+// pods are ready; client-side only failures are judged. The verdict also judges the outcome: each pod serves
+// its share once the new pods are up, and the worst pod's delay or k6's p95 comes down after the scale-out.
+// setup() first checks the starting state (min replicas, baseline min threads, no recent decision).
 
 import { buildOptions, envNumber, envSeconds, probeApi, scenarioThresholds } from './lib/config.js';
 import { rampingRate } from './lib/profiles.js';
@@ -20,7 +22,7 @@ import { cpu, expectWorkload } from './lib/requests.js';
 import {
   SATURATION_REASONS, STARVATION_REASON, allDecisions, apiPodsMax, apiPodsNow, cpuUtilisationMax, fmt, lengthOf,
   minThreadsDecisions, operatorMinThreadsMax, operatorMinThreadsNow, operatorReplicasMax, operatorReplicasNow,
-  phase, replicaDecisions, runVerdict,
+  fairShareCheck, phase, reliefChecks, replicaDecisions, requireStartState, runVerdict, scaledOutAt, someReliefCheck,
 } from './lib/verdict.js';
 
 const START_RATE = envNumber('START_RATE', 10);
@@ -43,6 +45,7 @@ export const options = buildOptions(
 );
 
 export function setup() {
+  requireStartState();
   return probeApi();
 }
 
@@ -54,6 +57,12 @@ export function work() {
 export function teardown(data) {
   const all = phase(data, 0, RAMP + HOLD);
   const d = lengthOf(all);
+  /** @type {Array<boolean | null>} */
+  const relieved = [];
+  const scaledAt = (/** @type {import('./lib/verdict.js').Query} */ q) => {
+    const out = scaledOutAt(q, all);
+    return out ? out.at : null;
+  };
 
   runVerdict('cpu-scaleout', data, [
     {
@@ -101,5 +110,8 @@ export function teardown(data) {
         return { observed: `scale_up ${fmt(scaledUp)}, raise ${fmt(raised)}`, pass: scaledUp > 0 && raised === 0 };
       },
     },
+    fairShareCheck(all),
+    ...reliefChecks('scale-out', scaledAt, all, 'ramp', relieved),
+    someReliefCheck(relieved),
   ]);
 }

@@ -10,7 +10,10 @@
 // Expect: both effects, each from its own cause. The operator's decisions_total shows min threads raised
 // with reason ThreadPoolStarvation and replicas added with reason CpuSaturation (or ScaleUpLimited), and
 // never the other way round. While CPU is saturated the operator (like the runtime) does not add threads;
-// once new pods bring CPU down, the blocked threads show as starvation and min threads rise.
+// once new pods bring CPU down, the blocked threads show as starvation and min threads rise. Outcomes too:
+// every pod serves its share after the scale-out, and after each fix the worst pod's delay and the client p95
+// of the scenario it helps come down; a run where no fix relieved anything fails. setup() checks the
+// starting state first (min replicas, baseline min threads, no recent decision).
 
 import { buildOptions, envNumber, envSeconds, probeApi, scenarioThresholds } from './lib/config.js';
 import { constantRate, rampingRate } from './lib/profiles.js';
@@ -18,6 +21,7 @@ import { cpu, expectWorkload, ioDelay } from './lib/requests.js';
 import {
   SATURATION_REASONS, STARVATION_REASON, allDecisions, fmt, lengthOf, minThreadsDecisions, operatorMinThreadsMax,
   operatorMinThreadsNow, operatorReplicasMax, operatorReplicasNow, phase, replicaDecisions, runVerdict,
+  fairShareCheck, minThreadsRaisedAt, reliefChecks, requireStartState, scaledOutAt, someReliefCheck,
 } from './lib/verdict.js';
 
 const BLOCK_RATE = envNumber('BLOCK_RATE', 100);
@@ -43,6 +47,7 @@ export const options = buildOptions(
 );
 
 export function setup() {
+  requireStartState();
   return probeApi();
 }
 
@@ -58,6 +63,16 @@ export function computing() {
 export function teardown(data) {
   const all = phase(data, 0, DURATION);
   const d = lengthOf(all);
+  /** @type {Array<boolean | null>} */
+  const relieved = [];
+  const raisedAt = (/** @type {import('./lib/verdict.js').Query} */ q) => {
+    const raise = minThreadsRaisedAt(q, all);
+    return raise ? raise.at : null;
+  };
+  const scaledAt = (/** @type {import('./lib/verdict.js').Query} */ q) => {
+    const out = scaledOutAt(q, all);
+    return out ? out.at : null;
+  };
 
   runVerdict('mixed', data, [
     {
@@ -99,5 +114,9 @@ export function teardown(data) {
         return { observed: `replicas ${fmt(r0)} -> ${fmt(r1)}, min threads ${fmt(t0)} -> ${fmt(t1)}`, pass: r1 > r0 && t1 > t0 };
       },
     },
+    fairShareCheck(all),
+    ...reliefChecks('min threads raise', raisedAt, all, 'blocking', relieved),
+    ...reliefChecks('scale-out', scaledAt, all, 'cpu', relieved),
+    someReliefCheck(relieved),
   ]);
 }

@@ -13,7 +13,9 @@
 // busy threads, completions and queue rather than stepped; the delay falls back while the burst is still
 // running, within RECOVERY_SECONDS (default 45 s: a few seconds to recover plus the verdict's 30 s rolling
 // window). Replicas do not change: more pods would also help, but the right fix for blocked threads is
-// threads. The verdict checks each step.
+// threads. The verdict checks each step, and the outcome: the worst pod's delay and k6's p95 of the burst
+// came down after the raise (loadtests/README.md, "The operator experiments' verdict rows"). setup() first
+// checks the starting state (one pod, baseline min threads, no recent decision) and stops if it is wrong.
 
 import { buildOptions, envNumber, envSeconds, probeApi, scenarioThresholds } from './lib/config.js';
 import { constantRate } from './lib/profiles.js';
@@ -21,7 +23,8 @@ import { expectWorkload, ioDelay } from './lib/requests.js';
 import {
   noData, STARVATION_REASON, allDecisions, apiPodsMax, apiPodsMin, firstPoint, fmt, fmtSeconds, lengthOf, minThreadsDecisions,
   operatorMinThreadsMax, operatorMinThreadsNow, operatorReplicasMax, operatorReplicasMin, peakPoint, phase,
-  podMinThreads, podMinThreadsMax, replicaDecisions, runVerdict, schedulingDelayMean, schedulingDelayRolling,
+  podMinThreads, podMinThreadsMax, replicaDecisions, reliefChecks, requireStartState, runVerdict, schedulingDelayMean,
+  schedulingDelayRolling, someReliefCheck, minThreadsRaisedAt,
 } from './lib/verdict.js';
 
 const IDLE = envSeconds('IDLE', '60s');
@@ -52,6 +55,7 @@ export const options = buildOptions(
 );
 
 export function setup() {
+  requireStartState();
   return probeApi();
 }
 
@@ -69,6 +73,12 @@ export function teardown(data) {
   const burst = phase(data, IDLE, BURST);
   const all = phase(data, 0, IDLE + BURST + AFTER);
   const since = (/** @type {number} */ t) => `+${Math.round(t - burst.from)} s`;
+  /** @type {Array<boolean | null>} */
+  const relieved = [];
+  const raisedAt = (/** @type {import('./lib/verdict.js').Query} */ q) => {
+    const raise = minThreadsRaisedAt(q, burst);
+    return raise ? raise.at : null;
+  };
 
   runVerdict('starvation-burst', data, [
     {
@@ -168,5 +178,7 @@ export function teardown(data) {
         return { observed: `raise ${fmt(raised)}, scale_up ${fmt(scaledUp)}`, pass: raised > 0 && scaledUp === 0 };
       },
     },
+    ...reliefChecks('min threads raise', raisedAt, burst, 'burst', relieved),
+    someReliefCheck(relieved),
   ]);
 }

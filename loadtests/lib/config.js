@@ -124,7 +124,8 @@ export function buildOptions(scenarios, thresholds) {
     systemTags: ['proto', 'subproto', 'status', 'method', 'name', 'group', 'check', 'error', 'error_code',
       'tls_version', 'scenario', 'service', 'expected_response'],
     summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'],
-    setupTimeout: '60s',
+    // setup() may wait START_STATE_WAIT_SECONDS for the operator experiments' starting state (lib/verdict.js).
+    setupTimeout: duration(envNumber('START_STATE_WAIT_SECONDS', 0) + 60),
     // The verdict waits for Prometheus to scrape the end of the test, then runs a few queries.
     teardownTimeout: '5m',
   };

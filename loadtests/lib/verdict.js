@@ -17,6 +17,7 @@
 
 import http from 'k6/http';
 import { sleep } from 'k6';
+import exec from 'k6/execution';
 import { PROMETHEUS_URL, envNumber, requestParams, testId, verdictFailures } from './config.js';
 
 /** @typedef {{ observed: string, pass: boolean | null }} Observation  pass null = INFO */
@@ -35,7 +36,11 @@ export function noData(message) {
   return error;
 }
 
-/** Label matchers narrowing the platform's series to one install: NAMESPACE and AUTOSCALER (regexes). */
+/**
+ * Label matchers narrowing the platform's series to one install: NAMESPACE and AUTOSCALER (regexes, anchored
+ * by PromQL). AUTOSCALER is the operator's `autoscaler` label as it is: `<namespace>/<name>` in the cluster
+ * (the chart's Job passes it), `local` for the operator in local mode.
+ */
 export const NS = __ENV.NAMESPACE || '.*';
 export const AUTOSCALER = __ENV.AUTOSCALER || '.*';
 
@@ -90,6 +95,17 @@ export class Query {
     if (data.result.length === 0) return null;
     if (data.result.length > 1) throw new Error(`expected one series, got ${data.result.length}: ${expr}`);
     return sampleValue(data.result[0].value[1]);
+  }
+
+  /**
+   * Every series of an expression at time `at`: its labels and value.
+   * @param {string} expr
+   * @param {number} at unix seconds
+   * @returns {Array<{ labels: Record<string, string>, value: number | null }>}
+   */
+  vector(expr, at) {
+    const data = promGet('/api/v1/query', { query: expr, time: at.toFixed(3) });
+    return data.result.map((/** @type {{ metric: Record<string, string>, value: [number, string] }} */ r) => ({ labels: r.metric, value: sampleValue(r.value[1]) }));
   }
 
   /**
@@ -165,6 +181,15 @@ export function schedulingDelayMean(seconds) {
 export const schedulingDelayRolling = promql`
   sum(rate(platform_thread_pool_scheduling_delay_seconds_sum{job="api",namespace=~"${NS}"}[${RATE_WINDOW}s]))
   / sum(rate(platform_thread_pool_scheduling_delay_seconds_count{job="api",namespace=~"${NS}"}[${RATE_WINDOW}s]))`;
+
+/**
+ * Rolling mean scheduling delay (seconds) of the worst API pod, for range queries (window RATE_WINDOW). The
+ * relief rows use it: idle new pods would pull a mean over all pods down while the loaded one stays starved.
+ */
+export const schedulingDelayWorstRolling = promql`
+  max(
+    sum by (pod, instance) (rate(platform_thread_pool_scheduling_delay_seconds_sum{job="api",namespace=~"${NS}"}[${RATE_WINDOW}s]))
+    / sum by (pod, instance) (rate(platform_thread_pool_scheduling_delay_seconds_count{job="api",namespace=~"${NS}"}[${RATE_WINDOW}s])))`;
 
 /** Largest thread-pool queue seen in any API pod over `seconds`. @param {number} seconds */
 export function queueLengthMax(seconds) {
@@ -289,6 +314,196 @@ export function clientRequests(testid, seconds) {
   return promql`sum(max_over_time(k6_http_reqs_total{testid="${testid}"}[${seconds}s]))`;
 }
 
+/**
+ * Workload requests each API pod served over `seconds` (health probes carry no workload label). Grouped by
+ * pod and instance: the cluster's scrape adds `pod`, a local static target has only `instance`.
+ * @param {number} seconds
+ */
+export function podWorkloadRequests(seconds) {
+  return promql`
+    sum by (pod, instance) (increase(http_server_request_duration_seconds_count{job="api",namespace=~"${NS}",workload=~".+"}[${seconds}s]))`;
+}
+
+/**
+ * The p95 k6 pushed for one scenario of this run (highest series), for range queries.
+ * @param {string} testid
+ * @param {string} scenario
+ */
+export function clientP95(testid, scenario) {
+  return promql`max(k6_http_req_duration_p95{testid="${testid}",scenario="${scenario}"})`;
+}
+
+/**
+ * Operator decisions that acted (a replica or min-threads action other than none) so far.
+ */
+export const actingDecisions = promql`
+  sum(platform_operator_decisions_total{autoscaler=~"${AUTOSCALER}",namespace=~"${NS}",replica_action!="none"}
+    or platform_operator_decisions_total{autoscaler=~"${AUTOSCALER}",namespace=~"${NS}",min_threads_action!="none"})`;
+
+// ---- outcomes: did a fix take load and relieve it? ------------------------------------------------
+
+/** Seconds after a fix before its effect is judged: new threads are injected and new pods take connections. */
+export const RELIEF_LAG = envNumber('RELIEF_LAG_SECONDS', 10);
+/** Length of the window after the lag over which the relieved mean is taken. */
+export const RELIEF_WINDOW = envNumber('RELIEF_WINDOW_SECONDS', 30);
+/** Relief: the mean after the fix is at most this fraction of the worst rolling value before it. */
+export const RELIEF_RATIO = envNumber('RELIEF_RATIO', 0.8);
+/** Fair share: after a scale-out every pod serves at least this fraction of 1/N of the requests. */
+export const FAIR_SHARE = envNumber('FAIR_SHARE', 0.5);
+/** The shortest window the fair share is judged over, seconds after the last new pod was up. */
+export const SHARE_MIN_SECONDS = envNumber('SHARE_MIN_SECONDS', 20);
+
+/**
+ * When the pods' min worker threads first rose inside `load` above their value at its start.
+ * @param {Query} q
+ * @param {Window} load
+ * @returns {{ at: number, from: number, to: number } | null} null: they never rose
+ */
+export function minThreadsRaisedAt(q, load) {
+  const threads = q.range(podMinThreads, load, 1);
+  const start = firstPoint(threads, load.from, () => true);
+  if (!start) throw noData('no platform_thread_pool_min_threads series in the load window');
+  const rose = firstPoint(threads, load.from, (v) => v > start[1]);
+  return rose ? { at: rose[0], from: start[1], to: rose[1] } : null;
+}
+
+/**
+ * The scale-out inside `load`: when the first new API pod was up and when the most pods were first up.
+ * @param {Query} q
+ * @param {Window} load
+ * @returns {{ at: number, allUpAt: number, from: number, to: number } | null} null: pods up never grew
+ */
+export function scaledOutAt(q, load) {
+  const pods = q.range(apiPodsNow, load, 5);
+  const start = firstPoint(pods, load.from, () => true);
+  if (!start) throw noData('no up{job="api"} series in the load window');
+  const first = firstPoint(pods, load.from, (v) => v > start[1]);
+  if (!first) return null;
+  const most = peakPoint(pods, load);
+  const allUp = most && firstPoint(pods, load.from, (v) => v >= most[1]);
+  return { at: first[0], allUpAt: allUp ? allUp[0] : first[0], from: start[1], to: most ? most[1] : first[1] };
+}
+
+/**
+ * Whether a series came down after a fix: the worst rolling value from RELIEF_WINDOW before the fix until it
+ * took effect (fix + RELIEF_LAG) against the mean over the RELIEF_WINDOW after that.
+ * @param {Array<[number, number | null]>} points
+ * @param {Window} load
+ * @param {number} fixAt
+ * @param {(v: number | null) => string} format
+ * @param {string} what what the points are, for the no-data message
+ * @returns {Observation}
+ */
+export function relief(points, load, fixAt, format, what) {
+  const effect = fixAt + RELIEF_LAG;
+  if (effect >= load.to) {
+    throw noData(`the fix came ${Math.round(load.to - fixAt)} s before the load ended, less than RELIEF_LAG_SECONDS=${RELIEF_LAG}`);
+  }
+  // From RELIEF_WINDOW before the fix, not from the load's start: in mixed an earlier fix's relief must not
+  // be credited to a later one.
+  const before = peakPoint(points, { from: Math.max(load.from, fixAt - RELIEF_WINDOW), to: effect });
+  const after = points.filter((p) => p[0] >= effect && p[0] <= Math.min(load.to, effect + RELIEF_WINDOW) && p[1] !== null);
+  if (!before || after.length === 0) throw noData(`no ${what} samples ${before ? 'after' : 'before'} the fix`);
+  const mean = after.reduce((sum, p) => sum + /** @type {number} */ (p[1]), 0) / after.length;
+  return { observed: `${format(before[1])} -> ${format(mean)}`, pass: mean <= before[1] * RELIEF_RATIO };
+}
+
+/**
+ * The two relief rows of one fix (scheduling delay, client p95 of a scenario) and, in `results`, whether each
+ * relieved, for the "some fix relieved" row.
+ * @param {string} fix e.g. 'min threads raise'
+ * @param {(q: Query) => number | null} findFix the fix's time, null when it never happened
+ * @param {Window} load
+ * @param {string} scenario the k6 scenario whose latency the fix should bring down
+ * @param {Array<boolean | null>} results each relief row's pass (null: not judged)
+ * @returns {Check[]}
+ */
+export function reliefChecks(fix, findFix, load, scenario, results) {
+  const expected = `mean over ${RELIEF_WINDOW} s after fix+${RELIEF_LAG} s <= ${RELIEF_RATIO} x worst of the ${RELIEF_WINDOW} s before`;
+  /**
+   * @param {string} check
+   * @param {(q: Query) => Array<[number, number | null]>} points
+   * @param {(v: number | null) => string} format
+   * @param {string} what
+   * @returns {Check}
+   */
+  const row = (check, points, format, what) => {
+    const index = results.length;
+    results.push(null);
+    return {
+      check,
+      expected,
+      evaluate: (q) => {
+        const at = findFix(q);
+        if (at === null) {
+          results[index] = false;
+          return { observed: `no ${fix} happened`, pass: false };
+        }
+        const o = relief(points(q), load, at, format, what);
+        results[index] = o.pass;
+        return { observed: `${o.observed} (${fix} at +${Math.round(at - load.from)} s)`, pass: o.pass };
+      },
+    };
+  };
+  return [
+    row(`worst pod's scheduling delay came down after the ${fix}`, (q) => q.range(schedulingDelayWorstRolling, load, 5), fmtSeconds, 'scheduling-delay'),
+    row(`client p95 (${scenario}) came down after the ${fix}`, (q) => q.range(clientP95(q.testid, scenario), load, 5), fmtSeconds,
+      `k6 p95 for scenario ${scenario} (is k6 writing to this Prometheus with -o experimental-prometheus-rw?)`),
+  ];
+}
+
+/**
+ * The row that fails a run in which no fix relieved anything: it reads the relief rows evaluated before it.
+ * @param {Array<boolean | null>} results
+ * @returns {Check}
+ */
+export function someReliefCheck(results) {
+  return {
+    check: 'some fix relieved delay or latency',
+    expected: 'at least one relief row PASS',
+    evaluate: () => {
+      const judged = results.filter((r) => r !== null);
+      if (judged.length === 0) throw noData('no relief row could be judged (see their rows)');
+      const passed = judged.filter((r) => r === true).length;
+      return { observed: `${passed} of ${results.length} relief rows passed`, pass: passed > 0 };
+    },
+  };
+}
+
+/**
+ * After a scale-out, each API pod up at the end of the load served at least FAIR_SHARE x 1/N of the workload
+ * requests from the moment the most pods were up until the load ended. A pod that served nothing has no
+ * series and counts as 0.
+ * @param {Window} load
+ * @returns {Check}
+ */
+export function fairShareCheck(load) {
+  return {
+    check: 'after the scale-out every pod served its share',
+    expected: `each pod >= ${Math.round(FAIR_SHARE * 100)}% of 1/N of the requests`,
+    evaluate: (q) => {
+      const out = scaledOutAt(q, load);
+      if (!out) return { observed: 'API pods up never grew: no scale-out', pass: false };
+      const window = { from: out.allUpAt, to: load.to };
+      if (window.to - window.from < SHARE_MIN_SECONDS) {
+        throw noData(`the last new pod was up ${Math.round(window.to - window.from)} s before the load ended, less than SHARE_MIN_SECONDS=${SHARE_MIN_SECONDS}`);
+      }
+      const pods = q.vector(podWorkloadRequests(lengthOf(window)), window.to);
+      const n = Math.max(out.to, pods.length);
+      const counts = pods.map((p) => (p.value === null ? 0 : p.value));
+      while (counts.length < n) counts.push(0);
+      const total = counts.reduce((a, b) => a + b, 0);
+      if (total <= 0) throw noData('no http_server_request_duration_seconds_count growth with a workload label after the scale-out');
+      const shares = counts.map((c) => c / total).sort((a, b) => b - a);
+      const need = FAIR_SHARE / n;
+      return {
+        observed: `${n} pods: ${shares.map((x) => `${Math.round(x * 1000) / 10}%`).join(', ')} of ${Math.round(total)} over ${lengthOf(window)} s`,
+        pass: shares.every((x) => x >= need),
+      };
+    },
+  };
+}
+
 // ---- windows and formatting ------------------------------------------------------------------------
 
 /**
@@ -348,6 +563,71 @@ export function peakPoint(points, window) {
     if (p[0] >= window.from && p[0] <= window.to && v !== null && (best === null || v > best[1])) best = [p[0], v];
   }
   return best;
+}
+
+// ---- the starting state ----------------------------------------------------------------------------
+// The operator experiments judge what the operator does from a known start: the autoscaler's fewest
+// replicas, min threads at its baseline, and no decision that acted within its scale-down window (inside it
+// the operator keeps the highest recent recommendation, so it would rightly do nothing). The chart's Job
+// passes the three from the autoscaler's own values; locally they default to the local operator's.
+
+/** Replicas the experiment starts from: the autoscaler's spec.replicas.min. */
+export const START_REPLICAS = envNumber('START_REPLICAS', 1);
+/** Min worker threads the experiment starts from: the autoscaler's spec.minThreads.baseline. */
+export const START_MIN_THREADS = envNumber('START_MIN_THREADS', 1);
+/** The autoscaler's scale-down stabilisation window, seconds: no acting decision may lie within it. */
+export const SCALE_DOWN_WINDOW = envNumber('SCALE_DOWN_WINDOW_SECONDS', 300);
+/** How long setup() waits for the starting state before it stops the run, seconds. */
+export const START_WAIT = envNumber('START_STATE_WAIT_SECONDS', 0);
+
+/** What to do when the start is not clean, named in the abort message. */
+export const RESET_HINT = 'In the cluster run `infra/loadtest.sh --reset` first; locally restart the API and the operator '
+  + '(fresh processes start at one pod and the baseline min threads, with no decision in memory).';
+
+/**
+ * What is wrong with the starting state now, empty when it is right. Without Prometheus or without the
+ * operator's series nothing can be checked, and nothing is reported (the verdict then says what is missing).
+ * @param {number} now unix seconds
+ * @returns {string[]}
+ */
+export function startStateProblems(now) {
+  const q = new Query({ from: now - SCALE_DOWN_WINDOW, to: now }, testId());
+  /** @type {string[]} */
+  const problems = [];
+  const replicas = q.value(operatorReplicasNow, now);
+  const pods = q.value(apiPodsNow, now);
+  if (replicas !== null && replicas !== START_REPLICAS) problems.push(`the operator reports ${fmt(replicas)} replicas, not ${START_REPLICAS} (START_REPLICAS)`);
+  if (replicas === null && pods !== null && pods !== START_REPLICAS) problems.push(`${fmt(pods)} API pods are up, not ${START_REPLICAS} (START_REPLICAS)`);
+  const threads = q.value(operatorMinThreadsNow, now);
+  if (threads !== null && threads > START_MIN_THREADS) problems.push(`the operator wants ${fmt(threads)} min threads, above the baseline ${START_MIN_THREADS} (START_MIN_THREADS)`);
+  const acted = q.growth(actingDecisions, { from: now - SCALE_DOWN_WINDOW, to: now });
+  if (acted > 0) problems.push(`the operator acted ${fmt(acted)} times in the last ${SCALE_DOWN_WINDOW} s (SCALE_DOWN_WINDOW_SECONDS), so it holds its recent recommendation`);
+  return problems;
+}
+
+/**
+ * setup(): checks the starting state, waits up to START_STATE_WAIT_SECONDS (polling every 5 s) for it, and
+ * otherwise stops the run at once with what is wrong and what to do. Prometheus unreachable: no check.
+ * @returns {string[]} the problems when the run goes on anyway (never: it aborts), empty when the start is clean
+ */
+export function requireStartState() {
+  if (__ENV.START_STATE_CHECK === 'false') return [];
+  if (!prometheusReachable()) {
+    console.warn(`starting state not checked: Prometheus unreachable at ${PROMETHEUS_URL}`);
+    return [];
+  }
+  const deadline = Date.now() / 1000 + START_WAIT;
+  let problems = startStateProblems(Date.now() / 1000);
+  while (problems.length > 0 && Date.now() / 1000 + 5 <= deadline) {
+    console.log(`waiting for the starting state: ${problems.join('; ')}`);
+    sleep(5);
+    problems = startStateProblems(Date.now() / 1000);
+  }
+  if (problems.length > 0) {
+    exec.test.abort(`not at the starting state: ${problems.join('; ')}. ${RESET_HINT} `
+      + '(START_STATE_WAIT_SECONDS=N waits up to N s for it; START_STATE_CHECK=false skips the check.)');
+  }
+  return problems;
 }
 
 // ---- running and printing --------------------------------------------------------------------------

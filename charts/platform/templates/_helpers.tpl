@@ -272,8 +272,19 @@ Usage: include "platform.k6Container" (dict "ctx" $ "scenario" NAME "testId" ID)
     - name: NAMESPACE
       value: {{ $ctx.Release.Namespace | quote }}
     {{- if and $ctx.Values.operator.enabled $ctx.Values.operator.autoscaler.create }}
+    # The operator labels its series autoscaler="<namespace>/<name>" (the key it watches the resource by),
+    # and PromQL regex matchers are anchored: the Job passes that label value, not the bare name.
     - name: AUTOSCALER
-      value: {{ include "platform.componentName" (dict "ctx" $ctx "component" "api") | quote }}
+      value: {{ printf "%s/%s" $ctx.Release.Namespace (include "platform.componentName" (dict "ctx" $ctx "component" "api")) | quote }}
+    # The operator experiments' starting state, from the autoscaler's own values (lib/verdict.js checks it).
+    {{- with $ctx.Values.operator.autoscaler }}
+    - name: START_REPLICAS
+      value: {{ .replicas.min | toString | quote }}
+    - name: START_MIN_THREADS
+      value: {{ .minThreads.baseline | toString | quote }}
+    - name: SCALE_DOWN_WINDOW_SECONDS
+      value: {{ .behavior.scaleDownStabilizationWindowSeconds | toString | quote }}
+    {{- end }}
     {{- end }}
     - name: K6_NO_USAGE_REPORT
       value: "true"
