@@ -6,17 +6,17 @@ namespace Platform.Observability.Tests.Experiments;
 /// <summary>
 /// The three experiments the operator exists for, shortened to run on one machine in about a minute each:
 /// the same scripts' verdicts, with their duration settings (IDLE, BURST, RAMP, ...) set to the phases here.
-/// The waits are 200 ms rather than the scripts' 100 ms, so the blocking load starves one pod's pool at a
+/// The waits are 400 ms rather than the scripts' 100 ms, so the blocking load starves one pod's pool at a
 /// request rate whose CPU stays well under the autoscaler's CPU target (starvation, not saturation).
 /// </summary>
 public static class ExperimentPlans
 {
-    public const int WaitMs = 200;
+    public const int WaitMs = 400;
 
     /// <summary>CPU work per request: about 10 ms of one core.</summary>
     public const int Iterations = 4_000_000;
 
-    public static readonly TimeSpan Ramp = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan Ramp = TimeSpan.FromSeconds(5);
 
     public static IReadOnlyList<string> Names { get; } = ["starvation-burst", "cpu-scaleout", "mixed"];
 
@@ -35,7 +35,7 @@ public static class ExperimentPlans
         return new("starvation-burst",
             [
                 new(idle, [new("baseline", [Trickle()])]),
-                new(burst, [new("burst", [Blocking(30)])]),
+                new(burst, [new("burst", [Blocking(60)])]),
                 new(after, [new("after", [Trickle()])]),
             ],
             new Dictionary<string, string>

@@ -16,14 +16,17 @@ public sealed class ExperimentTests
 {
     [Fact]
     [Trait("Category", "Slow")]
+    [Trait("Experiment", "starvation-burst")]
     public Task Starvation_burst_raises_min_threads_and_passes_its_verdict() => RunAndCheckAsync("starvation-burst");
 
     [Fact]
     [Trait("Category", "Slow")]
+    [Trait("Experiment", "cpu-scaleout")]
     public Task Cpu_scaleout_adds_pods_and_passes_its_verdict() => RunAndCheckAsync("cpu-scaleout");
 
     [Fact]
     [Trait("Category", "Slow")]
+    [Trait("Experiment", "mixed")]
     public Task Mixed_gets_each_fix_for_its_own_cause_and_passes_its_verdict() => RunAndCheckAsync("mixed");
 
     private static async Task RunAndCheckAsync(string name)
