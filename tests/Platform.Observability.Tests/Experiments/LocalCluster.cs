@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using k8s.Models;
 using Platform.Api.Tests.Infrastructure;
 using Platform.Operator.Api;
-using Platform.Operator.Hosting;
 using Platform.Operator.Tests.Kubernetes;
 using Platform.Testing;
 
@@ -13,7 +12,7 @@ namespace Platform.Observability.Tests.Experiments;
 /// <summary>
 /// The chart's install on one machine, with every part real except the Kubernetes API: the fake API server
 /// (shaped like kube-apiserver) holds the Deployment, its pods, the admin Secret and the ThreadPoolAutoscaler;
-/// the operator runs in cluster mode against it, as in a pod; a small pod controller plays the Deployment
+/// the operator (Platform.Operator.dll, its own process) runs in cluster mode against it through a kubeconfig; a small pod controller plays the Deployment
 /// controller and kubelet, starting one API process per replica on its own loopback address (127.0.0.N is
 /// the pod IP; every pod has the same HTTP and control ports, as pods of one Deployment do) and marking it
 /// Ready once /healthz/ready answers; a per-connection balancer plays the Service (kube-proxy); and a real
@@ -44,7 +43,7 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly List<string> _errors = [];
     private Task _podController = Task.CompletedTask;
-    private Microsoft.AspNetCore.Builder.WebApplication? _operator;
+    private ChildProcess? _operator;
 
     private LocalCluster(FakeApiServer server, PerConnectionBalancer balancer, string folder)
     {
@@ -179,13 +178,17 @@ public sealed class LocalCluster : IAsyncDisposable
             current-context: local
 
             """, cancellationToken);
-        _operator = OperatorHost.Build(
-            OperatorSettings.ForCluster(new ClusterSettings(kubeconfig, Namespace, Namespace, "platform-operator"), $"http://127.0.0.1:{OperatorPort}"),
-            ["--Logging:LogLevel:Default=Warning"]);
-        await _operator.StartAsync(cancellationToken);
+        // Its own process, as in its pod: its thread pool is not the load generator's, and its log is its own.
+        _operator = ChildProcess.Start("dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "Platform.Operator.dll"), "--kubeconfig", kubeconfig, "--namespace", Namespace,
+                "--lease-namespace", Namespace, "--listen", $"http://127.0.0.1:{OperatorPort}"],
+            new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning", ["Logging__LogLevel__Platform"] = "Information", ["POD_NAME"] = "platform-operator-0" });
         _podController = Task.Run(PodControllerAsync, CancellationToken.None);
         await Prometheus.WaitForTargetsUpAsync(TimeSpan.FromSeconds(30), cancellationToken);
     }
+
+    /// <summary>The operator's recent log lines (its decisions, warnings and errors).</summary>
+    public string OperatorLog => _operator?.RecentOutput ?? "";
 
     /// <summary>The Deployment's replicas as the operator last set them.</summary>
     public int DesiredReplicas() => _server.Get<V1Deployment>(ApiResource.Deployments, Namespace, Deployment)?.Spec.Replicas ?? 0;
@@ -314,7 +317,6 @@ public sealed class LocalCluster : IAsyncDisposable
         await _podController;
         if (_operator is not null)
         {
-            await _operator.StopAsync(CancellationToken.None);
             await _operator.DisposeAsync();
         }
         if (Prometheus is not null)

@@ -41,8 +41,8 @@ public sealed record ExperimentResult(string TestId, HarnessRun Verdict, string 
 /// Runs an experiment on this machine: the local cluster (<see cref="LocalCluster"/>), the plan's load
 /// through its Service with k6-shaped series pushed to Prometheus by remote write each second, then the
 /// script's own teardown() (the server-side verdict, through the harness) against that Prometheus, then
-/// the report page (report.mjs), opened in Chromium. Writes k6.log, summary.json, report.html and
-/// report.png to the run's folder.
+/// the report page (report.mjs), opened in Chromium. Writes k6.log, summary.json, operator.log,
+/// report.html and report.png to the run's folder.
 /// The load is a closed loop of workers per request kind (each worker sends its next request when the last
 /// answered), not k6's arrival-rate executors; its connections live one second, so each new one is placed
 /// by the Service and pods added by a scale-out take their share.
@@ -111,7 +111,9 @@ public static class LocalExperiment
             ["PROMETHEUS_URL"] = prometheus.BaseAddress.ToString().TrimEnd('/'),
             ["HARNESS_DATA"] = $"{{\"startMs\":{start.ToUnixTimeMilliseconds()}}}",
             ["VERDICT_SETTLE_SECONDS"] = "0",
-            ["VERDICT_RATE_WINDOW_SECONDS"] = "3",
+            // As long as the verdict's 5 s range step: a shorter window leaves gaps between the points, and the
+            // operator ends a burst's starvation within seconds, so its peak could fall into one.
+            ["VERDICT_RATE_WINDOW_SECONDS"] = "5",
             ["TESTID"] = testId,
             ["NAMESPACE"] = LocalCluster.Namespace,
             ["AUTOSCALER"] = LocalCluster.AutoscalerLabel,
@@ -122,6 +124,7 @@ public static class LocalExperiment
         var verdictFailures = verdict.VerdictRows().Count(r => r.Length > 3 && r[3] == "FAIL");
         var summary = Path.Combine(folder, "summary.json");
         await File.WriteAllTextAsync(summary, K6Summary(totals, verdictFailures, (DateTimeOffset.UtcNow - start).TotalSeconds).ToJsonString(), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(folder, "operator.log"), cluster.OperatorLog, cancellationToken);
         var to = DateTimeOffset.UtcNow;
         Log($"verdict {verdict.VerdictJson()["overall"]}; pods {cluster.PodCount}; cluster errors: {(cluster.Errors.Count == 0 ? "none" : string.Join("; ", cluster.Errors))}");
 
