@@ -71,6 +71,14 @@ public static class LocalExperiment
             Timeout = TimeSpan.FromSeconds(30),
         };
 
+        // The starting state the verdict compares against: both loops have published their state for this
+        // autoscaler (one replica, the baseline min threads) and Prometheus has scraped it.
+        var selector = $"autoscaler=\"{LocalCluster.AutoscalerLabel}\"";
+        await prometheus.WaitForResultAsync(
+            $"platform_operator_current_replicas{{{selector}}} == 1 and on() platform_operator_desired_min_threads{{{selector}}} > 0",
+            r => r.IsSuccess && r.Samples.Count > 0, TimeSpan.FromSeconds(60), cancellationToken);
+        Log("starting state: 1 replica, min threads published; load starts");
+
         var from = DateTimeOffset.UtcNow - TimeSpan.FromSeconds(2);
         var start = DateTimeOffset.UtcNow;
         var totals = new List<(string Scenario, int Count, int Failed, IReadOnlyList<double> Durations)>();
