@@ -11,12 +11,12 @@ public sealed class ApiProcess : IAsyncDisposable
 
     private readonly string _directory;
 
-    private ApiProcess(ChildProcess process, int port, int controlPort, string directory)
+    private ApiProcess(ChildProcess process, string host, int port, int controlPort, string directory)
     {
         ControlPort = controlPort;
         Process = process;
         _directory = directory;
-        BaseAddress = new Uri($"http://127.0.0.1:{port}/");
+        BaseAddress = new Uri($"http://{host}:{port}/");
         Client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue })
         {
             BaseAddress = BaseAddress,
@@ -44,7 +44,9 @@ public sealed class ApiProcess : IAsyncDisposable
     /// <summary>http://host:controlPort/</summary>
     public Uri ControlBaseAddress => new($"http://{ControlAddress}/");
 
-    public static async Task<ApiProcess> StartAsync(IDictionary<string, string>? environment = null, bool waitForReady = true, int? port = null)
+    /// <param name="host">The loopback address both listeners bind (127.0.0.N plays a pod's IP where several share ports).</param>
+    public static async Task<ApiProcess> StartAsync(IDictionary<string, string>? environment = null, bool waitForReady = true, int? port = null,
+        string host = "127.0.0.1")
     {
         var directory = Directory.CreateTempSubdirectory("platform-api-proc-").FullName;
         port ??= FreeTcpPort.Next();
@@ -58,7 +60,7 @@ public sealed class ApiProcess : IAsyncDisposable
             ["Logging__LogLevel__Platform"] = "Information",
         };
         env["Control__Port"] = FreeTcpPort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        env["Control__Address"] = "127.0.0.1";
+        env["Control__Address"] = host;
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             env[key] = value;
@@ -66,9 +68,9 @@ public sealed class ApiProcess : IAsyncDisposable
         // An empty Control__Port turns the control listener off.
         var controlPort = env["Control__Port"] is { Length: > 0 } configured ? int.Parse(configured, System.Globalization.CultureInfo.InvariantCulture) : 0;
         // ASPNETCORE_URLS in the environment (e.g. to add an admin port) takes the place of --urls.
-        string[] urls = env.ContainsKey("ASPNETCORE_URLS") ? [] : ["--urls", $"http://127.0.0.1:{port}"];
+        string[] urls = env.ContainsKey("ASPNETCORE_URLS") ? [] : ["--urls", $"http://{host}:{port}"];
         var process = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "Platform.Api.dll"), .. urls], env, workingDirectory: directory);
-        var api = new ApiProcess(process, port.Value, controlPort, directory);
+        var api = new ApiProcess(process, host, port.Value, controlPort, directory);
         if (waitForReady)
         {
             try

@@ -38,7 +38,21 @@ internal static class PrometheusConfig
             }
         }
 
-        lines.Add(options.Targets.Count == 0 ? "scrape_configs: []" : "scrape_configs:");
+        lines.Add(options.Targets.Count == 0 && options.FileDiscoveredJobs.Count == 0 ? "scrape_configs: []" : "scrape_configs:");
+        foreach (var job in options.FileDiscoveredJobs)
+        {
+            if (!Path.IsPathFullyQualified(job.File))
+            {
+                throw new ArgumentException($"File discovery paths must be absolute: '{job.File}'.", nameof(options));
+            }
+
+            lines.Add($"  - job_name: {Quote(job.Job)}");
+            lines.Add($"    metrics_path: {Quote(job.MetricsPath)}");
+            lines.Add("    file_sd_configs:");
+            lines.Add($"      - files: [{Quote(job.File)}]");
+            lines.Add("        refresh_interval: 1s");
+        }
+
         foreach (var job in options.Targets.GroupBy(target => target.Job))
         {
             // metrics_path belongs to the job, and Prometheus requires unique job names.
