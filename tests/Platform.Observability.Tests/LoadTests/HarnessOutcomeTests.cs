@@ -191,8 +191,8 @@ public sealed class HarnessOutcomeTests
         var share = Row(run, "after the scale-out every pod served its share");
         Assert.True(share[3] == "PASS", run.ToString());
         Assert.StartsWith("3 pods: ", share[2], StringComparison.Ordinal);
-        Assert.Equal("PASS", Row(run, "worst pod's scheduling delay came down after the scale-out")[3]);
-        Assert.Equal("PASS", Row(run, "client p95 (ramp) came down after the scale-out")[3]);
+        Assert.Equal("PASS", Row(run, "worst pod's scheduling delay came down (or stayed healthy) after the scale-out")[3]);
+        Assert.Equal("PASS", Row(run, "client p95 (ramp) came down (or stayed healthy) after the scale-out")[3]);
         Assert.Equal("PASS", Row(run, "some fix relieved delay or latency")[3]);
     }
 
@@ -203,8 +203,8 @@ public sealed class HarnessOutcomeTests
         var share = Row(run, "after the scale-out every pod served its share");
         Assert.True(share[3] == "FAIL", run.ToString());
         Assert.Contains("100%, 0%, 0%", share[2], StringComparison.Ordinal);
-        Assert.Equal("FAIL", Row(run, "worst pod's scheduling delay came down after the scale-out")[3]);
-        Assert.Equal("FAIL", Row(run, "client p95 (ramp) came down after the scale-out")[3]);
+        Assert.Equal("FAIL", Row(run, "worst pod's scheduling delay came down (or stayed healthy) after the scale-out")[3]);
+        Assert.Equal("FAIL", Row(run, "client p95 (ramp) came down (or stayed healthy) after the scale-out")[3]);
         Assert.Equal("FAIL", Row(run, "some fix relieved delay or latency")[3]);
         Assert.Contains("server-side verdict: FAIL", run.Output, StringComparison.Ordinal);
     }
@@ -227,8 +227,8 @@ public sealed class HarnessOutcomeTests
     public async Task Starvation_burst_passes_when_the_raise_brings_delay_and_latency_down()
     {
         var run = await StarvationAsync(relieved: true);
-        Assert.True(Row(run, "worst pod's scheduling delay came down after the min threads raise")[3] == "PASS", run.ToString());
-        Assert.Equal("PASS", Row(run, "client p95 (burst) came down after the min threads raise")[3]);
+        Assert.True(Row(run, "worst pod's scheduling delay came down (or stayed healthy) after the min threads raise")[3] == "PASS", run.ToString());
+        Assert.Equal("PASS", Row(run, "client p95 (burst) came down (or stayed healthy) after the min threads raise")[3]);
         Assert.Equal("PASS", Row(run, "some fix relieved delay or latency")[3]);
     }
 
@@ -236,8 +236,8 @@ public sealed class HarnessOutcomeTests
     public async Task Starvation_burst_fails_when_the_raise_relieves_nothing()
     {
         var run = await StarvationAsync(relieved: false);
-        Assert.True(Row(run, "worst pod's scheduling delay came down after the min threads raise")[3] == "FAIL", run.ToString());
-        Assert.Equal("FAIL", Row(run, "client p95 (burst) came down after the min threads raise")[3]);
+        Assert.True(Row(run, "worst pod's scheduling delay came down (or stayed healthy) after the min threads raise")[3] == "FAIL", run.ToString());
+        Assert.Equal("FAIL", Row(run, "client p95 (burst) came down (or stayed healthy) after the min threads raise")[3]);
         Assert.Equal("FAIL", Row(run, "some fix relieved delay or latency")[3]);
     }
 
@@ -252,7 +252,7 @@ public sealed class HarnessOutcomeTests
         await timeline.WriteAsync(prometheus, ct);
         var run = await Harness.RunAsync("starvation-burst.js", "teardown", Environment(prometheus, timeline, ("IDLE", "20s"), ("BURST", "90s"), ("AFTER", "20s")));
 
-        var latency = Row(run, "client p95 (burst) came down after the min threads raise");
+        var latency = Row(run, "client p95 (burst) came down (or stayed healthy) after the min threads raise");
         Assert.Equal("UNKNOWN", latency[3]);
         Assert.Contains("no data: no k6 p95 for scenario burst", latency[2], StringComparison.Ordinal);
         Assert.Contains("experimental-prometheus-rw", latency[2], StringComparison.Ordinal);
@@ -280,8 +280,8 @@ public sealed class HarnessOutcomeTests
         var run = await Harness.RunAsync("mixed.js", "teardown", Environment(prometheus, timeline, ("DURATION", "130s"), ("RAMP", "30s")));
 
         Assert.True(Row(run, "after the scale-out every pod served its share")[3] == "PASS", run.ToString());
-        Assert.Equal("PASS", Row(run, "client p95 (blocking) came down after the min threads raise")[3]);
-        Assert.Equal("FAIL", Row(run, "client p95 (cpu) came down after the scale-out")[3]);
+        Assert.Equal("PASS", Row(run, "client p95 (blocking) came down (or stayed healthy) after the min threads raise")[3]);
+        Assert.Equal("FAIL", Row(run, "client p95 (cpu) came down (or stayed healthy) after the scale-out")[3]);
         Assert.Equal("PASS", Row(run, "some fix relieved delay or latency")[3]);
         Assert.Contains("server-side verdict: FAIL", run.Output, StringComparison.Ordinal);
     }
