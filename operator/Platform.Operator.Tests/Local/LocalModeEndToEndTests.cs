@@ -104,8 +104,18 @@ public sealed class LocalModeEndToEndTests
             Assert.True(load.Completed > Concurrency, "the load should have completed requests");
         }
 
-        // Stop the loop, then compare its last word with what the API holds: no evaluation can slip in between.
+        // Every series of the contract, once each loop has reported: the replica loop's CPU input needs two CPU
+        // readings, so it can appear a few seconds after a fix that took one second. Bounded: 30 s.
+        var contractMetrics = MetricsContract.Metrics.Where(m => m.Present == "operator").Select(m => m.Name).ToList();
         var operatorMetrics = MetricsText.Parse(await operatorClient.GetStringAsync("metrics", cancel));
+        for (var deadline = DateTime.UtcNow.AddSeconds(30);
+             contractMetrics.Any(name => !operatorMetrics.Types.ContainsKey(name)) && DateTime.UtcNow < deadline;)
+        {
+            await Task.Delay(500, cancel);
+            operatorMetrics = MetricsText.Parse(await operatorClient.GetStringAsync("metrics", cancel));
+        }
+
+        // Stop the loop, then compare its last word with what the API holds: no evaluation can slip in between.
         await operatorHost.StopAsync(cancel);
         status = operatorHost.Services.GetRequiredService<LocalAutoscaler>().Status;
         Assert.NotNull(status);

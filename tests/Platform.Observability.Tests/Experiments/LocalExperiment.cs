@@ -122,6 +122,9 @@ public static class LocalExperiment
             // As long as the verdict's 5 s range step: a shorter window leaves gaps between the points, and the
             // operator ends a burst's starvation within seconds, so its peak could fall into one.
             ["VERDICT_RATE_WINDOW_SECONDS"] = "5",
+            // The phases here last tens of seconds, not minutes, and the balancer's connections live 1 s: 10 s
+            // after the last new pod is up is enough to see every pod take its share.
+            ["SHARE_MIN_SECONDS"] = "10",
             ["TESTID"] = testId,
             ["NAMESPACE"] = LocalCluster.Namespace,
             ["AUTOSCALER"] = LocalCluster.AutoscalerLabel,
